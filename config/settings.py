@@ -1,0 +1,340 @@
+"""Settings for the whole site, every knob read from the environment.
+
+Two profiles, chosen by DJANGO_ENV:
+
+- ``development`` (the default): DEBUG on, SQLite under var/, local-memory
+  cache, Celery tasks run eagerly in the web process, email written to
+  var/mail/. ``make run`` needs nothing else.
+- ``production``: DEBUG off, and SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL and
+  REDIS_URL are required; HTTPS-only cookies, HSTS and SSL redirect are on.
+  ``manage.py check --deploy`` passes with zero warnings (tests/test_settings.py).
+
+docs/configuration.md lists every variable.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.utils.translation import gettext_lazy as _
+
+from config.env import EnvReader
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = EnvReader()
+
+DJANGO_ENV = env.choice("DJANGO_ENV", "development", ("development", "production"))
+PRODUCTION = DJANGO_ENV == "production"
+
+DEBUG = env.bool("DEBUG", not PRODUCTION)
+VAR_DIR = Path(env.str("VAR_DIR", str(BASE_DIR / "var")))
+
+SECRET_KEY = env.secret_key(
+    required=not DEBUG,
+    insecure_default="django-insecure-development-only-key-never-use-when-debug-is-off",
+)
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
+if not DEBUG and not ALLOWED_HOSTS:
+    env.error("ALLOWED_HOSTS", "is required when DEBUG is off: a comma-separated list such as donate.example.org.")
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS")
+BASE_URL = env.str("BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# -- Applications ---------------------------------------------------------
+
+INSTALLED_APPS = [
+    # Ours, in dependency order (see shared/DESIGN.md): campaigns may use
+    # donations, supporters and cms; donations may use supporters and cms.
+    "campaigns",
+    "donations",
+    "supporters",
+    "cms",
+    # Wagtail
+    "wagtail.contrib.settings",
+    "wagtail.contrib.simple_translation",
+    "wagtail.contrib.redirects",
+    "wagtail.locales",
+    "wagtail.sites",
+    "wagtail.users",
+    "wagtail.snippets",
+    "wagtail.documents",
+    "wagtail.images",
+    "wagtail.search",
+    "wagtail.admin",
+    "wagtail",
+    "modelcluster",
+    "taggit",
+    "django_filters",
+    # Forms, security
+    "crispy_forms",
+    "crispy_bootstrap5",
+    "csp",
+    "django_ratelimit",
+    # Django
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+]
+
+MIDDLEWARE = [
+    # Answers /healthz before host validation, so container probes work.
+    "config.health.HealthCheckMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.security.ContentSecurityPolicyMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",
+    "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.debug",
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "wagtail.contrib.settings.context_processors.settings",
+            ],
+        },
+    },
+]
+
+# -- Database -------------------------------------------------------------
+
+_default_sqlite = VAR_DIR / "db.sqlite3"
+if PRODUCTION and not env.raw("DATABASE_URL"):
+    env.error("DATABASE_URL", "is required in production, for example postgres://user:password@host:5432/dbname.")
+DATABASES = {"default": env.database("DATABASE_URL", f"sqlite:///{_default_sqlite}")}
+_db = DATABASES["default"]
+if _db.get("ENGINE") == "django.db.backends.sqlite3":
+    Path(_db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    _db.setdefault("OPTIONS", {}).update(
+        {
+            # Wait for a writer instead of failing at once, and let readers
+            # work during writes (the dev server and the tests are threaded).
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
+    # A file, not memory, so a live server thread and a Celery worker
+    # process started by a test see the same data.
+    _db["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+elif _db:
+    _db["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", 60, minimum=0)
+    _db["CONN_HEALTH_CHECKS"] = True
+
+# -- Cache and Celery -----------------------------------------------------
+
+REDIS_URL = env.redis_url("REDIS_URL")
+if PRODUCTION and not REDIS_URL:
+    env.error(
+        "REDIS_URL",
+        "is required in production (shared cache for rate limits, and the Celery broker), "
+        "for example redis://redis:6379/0.",
+    )
+
+
+def _next_redis_db(url: str) -> str:
+    """The same server, next database number: flushing the cache never drops queued tasks."""
+    if url.startswith("unix://"):
+        return url
+    head, _sep, number = url.rpartition("/")
+    if "://" in head and number.isdigit():
+        return f"{head}/{int(number) + 1}"
+    return f"{url.rstrip('/')}/1"
+
+
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", "site"),
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "site"}}
+    # The embedded default is one process (runserver), so a per-process
+    # cache is shared by every request; production requires Redis.
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL") or (_next_redis_db(REDIS_URL) if REDIS_URL else "memory://")
+CELERY_TASK_ALWAYS_EAGER = not REDIS_URL and not env.raw("CELERY_BROKER_URL")
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
+CELERY_BEAT_SCHEDULE = {
+    "worker-heartbeat": {"task": "cms.tasks.heartbeat", "schedule": 60.0},
+}
+
+# Full-page cache for anonymous visitors, cleared whenever content is published.
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", 0 if DEBUG else 300, minimum=0)
+
+# -- Email ----------------------------------------------------------------
+
+EMAIL_DIR = VAR_DIR / "mail"
+globals().update(env.email("EMAIL_URL", EMAIL_DIR))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "donations@localhost")
+SERVER_EMAIL = env.str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+EMAIL_TIMEOUT = 10
+
+# -- Internationalisation -------------------------------------------------
+
+LANGUAGES = [("en", _("English")), ("ar", _("Arabic"))]
+LANGUAGE_CODE = env.choice("LANGUAGE_CODE", "en", [code for code, _name in LANGUAGES])
+TIME_ZONE = env.timezone("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+LOCALE_PATHS = [BASE_DIR / "locale"]
+WAGTAIL_I18N_ENABLED = True
+WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
+WAGTAILSIMPLETRANSLATION_SYNC_PAGE_TREE = False
+
+# -- Static and media -----------------------------------------------------
+
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", str(VAR_DIR / "static")))
+NODE_MODULES = BASE_DIR / "node_modules"
+# Installed from the npm registry by `make assets`, served by us: no CDN.
+STATICFILES_DIRS = [
+    ("vendor/bootstrap", NODE_MODULES / "bootstrap" / "dist"),
+    ("vendor/noto-sans-arabic", NODE_MODULES / "@fontsource" / "noto-sans-arabic"),
+]
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", str(VAR_DIR / "media")))
+SERVE_MEDIA = env.bool("SERVE_MEDIA", DEBUG)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if not DEBUG
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+FILE_UPLOAD_PERMISSIONS = 0o640
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000  # Wagtail's page editor posts many fields.
+
+# -- Forms ----------------------------------------------------------------
+
+CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
+CRISPY_TEMPLATE_PACK = "bootstrap5"
+
+# -- Authentication -------------------------------------------------------
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "wagtailadmin_login"
+
+# -- Security -------------------------------------------------------------
+
+HTTPS = env.bool("HTTPS", PRODUCTION)
+BEHIND_PROXY = env.bool("BEHIND_PROXY", False)
+if BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = True
+    # The proxy appends the client address; it is the last hop we trust.
+    RATELIMIT_IP_META_KEY = "config.security.client_ip_from_proxy"
+
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+LANGUAGE_COOKIE_SECURE = HTTPS
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SECURE_HSTS_SECONDS = 31_536_000 if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = HTTPS
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Wagtail's live preview shows the page in a same-origin frame.
+X_FRAME_OPTIONS = "SAMEORIGIN"
+
+# Hosts our own embed block may frame (privacy-enhanced players only).
+EMBED_FRAME_SOURCES = ["https://www.youtube-nocookie.com", "https://player.vimeo.com"]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "frame-src": ["'self'", *EMBED_FRAME_SOURCES],
+        "frame-ancestors": ["'self'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+        **({"upgrade-insecure-requests": True} if HTTPS else {}),
+    },
+}
+
+RATELIMIT_VIEW = "cms.views.rate_limited"
+
+# bench/ mounts a bare view as the framework floor; never in production.
+BENCH_ENDPOINTS = env.bool("BENCH_ENDPOINTS", False)
+if PRODUCTION and BENCH_ENDPOINTS:
+    env.error("BENCH_ENDPOINTS", "must be off in production (it exposes benchmark-only views).")
+ADMIN_LOGIN_RATE = env.str("ADMIN_LOGIN_RATE", "10/m")
+
+# -- Wagtail --------------------------------------------------------------
+
+WAGTAIL_SITE_NAME = env.str("WAGTAIL_SITE_NAME", "Donations and advocacy")
+WAGTAILADMIN_BASE_URL = BASE_URL
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
+WAGTAILDOCS_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
+# No calls home, and no avatars fetched from a third party.
+WAGTAIL_ENABLE_UPDATE_CHECK = False
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+WAGTAILADMIN_COMMENTS_ENABLED = True
+
+# -- Logging --------------------------------------------------------------
+
+LOG_LEVEL = env.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # Wagtail runs its search-index and reference-index jobs through
+        # django-tasks, which logs every run at INFO.
+        "django_tasks": {"level": "WARNING"},
+    },
+}
+
+env.raise_if_errors()

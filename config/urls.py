@@ -1,0 +1,30 @@
+"""URL routes. English pages are unprefixed (/), Arabic pages live under /ar/."""
+
+from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
+from django.urls import include, path, re_path
+from django.views.static import serve
+from wagtail import urls as wagtail_urls
+from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.documents import urls as wagtaildocs_urls
+
+from cms import views as cms_views
+
+urlpatterns = [
+    # Before Wagtail's admin URLs, so the rate limit applies to every attempt.
+    path("admin/login/", cms_views.RateLimitedLoginView.as_view(), name="wagtailadmin_login"),
+    path("admin/", include(wagtailadmin_urls)),
+    path("documents/", include(wagtaildocs_urls)),
+]
+
+if settings.SERVE_MEDIA:
+    urlpatterns += [re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})]
+
+if getattr(settings, "BENCH_ENDPOINTS", False):
+    urlpatterns += [path("bench/", include("bench.urls"))]
+
+urlpatterns += i18n_patterns(
+    path("search/", cms_views.search, name="search"),
+    path("", include(wagtail_urls)),
+    prefix_default_language=False,
+)

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SupportersConfig(AppConfig):
+    """People: supporters, consents, sign-in, the portal and privacy rights."""
+
+    name = "supporters"
+    verbose_name = _("Supporters")

@@ -1,0 +1,1 @@
+"""Models of the supporters app (see shared/DESIGN.md for what lives here)."""
