@@ -31,7 +31,9 @@ def search(request: HttpRequest) -> HttpResponse:
 
 def rate_limited(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """Shown instead of the view when django-ratelimit blocks a request."""
-    return render(request, "429.html", status=429, headers={"Retry-After": "60"})
+    response = render(request, "429.html", status=429)
+    response["Retry-After"] = "60"
+    return response
 
 
 def admin_login_rate(group: str, request: HttpRequest) -> str:

@@ -58,7 +58,6 @@ def language_links(context: template.Context) -> list[dict[str, Any]]:
                 "url": url,
                 "absolute_url": request.build_absolute_uri(url) if request else url,
                 "current": code == current,
-                "dir": "rtl" if info["bidi"] else "ltr",
             }
         )
     return links
