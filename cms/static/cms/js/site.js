@@ -19,6 +19,13 @@
     }
 
     document.addEventListener("DOMContentLoaded", function () {
+        // After a failed submission, take keyboard and screen-reader users
+        // straight to the list of problems.
+        var summary = document.querySelector("[data-error-summary]");
+        if (summary) {
+            summary.focus();
+        }
+
         document.querySelectorAll("[data-embed-src]").forEach(function (frame) {
             var button = frame.querySelector(".embed-load");
             if (!button) {
