@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.db.models import QuerySet
 from wagtail.models import Locale, Page, Site
 from wagtail.search.backends import get_search_backend
@@ -28,12 +30,15 @@ def menu_pages(site: Site | None) -> QuerySet[Page]:
     return root.get_children().live().public().in_menu().specific()
 
 
-def page_search(query: str, *, site: Site | None) -> list[Page]:
-    """Live, public pages of this site in the active language matching ``query``."""
+def page_search(query: str, *, site: Site | None) -> Sequence[Page]:
+    """Live, public pages of this site in the active language matching ``query``.
+
+    The result is lazy and sliceable, so a paginator fetches one page of hits.
+    """
     root = site_root(site)
     if root is None or not query.strip():
         return []
     pages = (
         Page.objects.live().public().descendant_of(root, inclusive=True).filter(locale=Locale.get_active()).specific()
     )
-    return list(get_search_backend().search(query, pages, operator="and"))
+    return get_search_backend().search(query, pages, operator="and")

@@ -170,3 +170,22 @@ def test_page_urls_resolve_per_locale(site_tree):
     with translation.override("ar"):
         assert Page.objects.get(pk=site_tree.about_ar.pk).url == "/ar/about/"
     assert Page.objects.get(pk=site_tree.about.pk).url == "/about/"
+
+
+def test_server_error_page_speaks_both_languages(client, site_tree, settings):
+    from django.template.loader import render_to_string
+
+    html = render_to_string("500.html")
+    assert "Something went wrong" in html and "حدث خطأ" in html
+    assert 'lang="ar" dir="rtl"' in html
+
+
+def test_expired_form_gets_a_friendly_page_in_both_languages(site_tree):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    response = strict.post("/admin/login/", {"username": "x", "password": "y"})
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert "Please try again" in body and "يرجى المحاولة مجددًا" in body
+    assert "Nothing was sent." in body
