@@ -22,7 +22,7 @@ from wagtail.search import index
 
 from cms.blocks import BodyBlock, FooterLinkBlock
 from cms.currencies import currency_choices, validate_currency
-from cms.page_cache import serve_cached
+from cms.page_cache import share
 
 
 class CachedPage(Page):
@@ -32,7 +32,7 @@ class CachedPage(Page):
         abstract = True
 
     def serve(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        return serve_cached(request, lambda: super(CachedPage, self).serve(request, *args, **kwargs))
+        return share(request, super().serve(request, *args, **kwargs))
 
 
 class HomePage(CachedPage):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import get_language
 from wagtail.models import Locale, Page, Site
 from wagtail.search.backends import get_search_backend
 
@@ -22,20 +24,35 @@ def site_root(site: Site | None) -> Page | None:
     return site.root_page.localized
 
 
-def menu_pages(site: Site | None) -> QuerySet[Page]:
-    """Live pages marked "show in menus" directly under the home page, in the active language."""
-    root = site_root(site)
+def request_site_root(request: HttpRequest | None) -> Page | None:
+    """The requested site's home page in the active language, looked up once per request."""
+    if request is None:
+        return None
+    roots = request.__dict__.setdefault("_cms_site_roots", {})
+    language = get_language()
+    if language not in roots:
+        roots[language] = site_root(Site.find_for_request(request))
+    return roots[language]
+
+
+def live_translations(page: Page) -> dict[str, Page]:
+    """The live versions of ``page`` by language code, itself included (one query)."""
+    translations = page.get_translations(inclusive=True).live().select_related("locale")
+    return {translation.locale.language_code: translation for translation in translations}
+
+
+def menu_pages(root: Page | None) -> QuerySet[Page]:
+    """Live pages marked "show in menus" directly under the home page ``root``."""
     if root is None:
         return Page.objects.none()
     return root.get_children().live().public().in_menu().specific()
 
 
-def page_search(query: str, *, site: Site | None) -> Sequence[Page]:
-    """Live, public pages of this site in the active language matching ``query``.
+def page_search(query: str, *, root: Page | None) -> Sequence[Page]:
+    """Live, public pages under ``root`` (a home page) in the active language matching ``query``.
 
     The result is lazy and sliceable, so a paginator fetches one page of hits.
     """
-    root = site_root(site)
     if root is None or not query.strip():
         return []
     pages = (

@@ -9,9 +9,8 @@ from django.shortcuts import render
 from django.utils.decorators import method_decorator
 from django_ratelimit.decorators import ratelimit
 from wagtail.admin.views.account import LoginView
-from wagtail.models import Site
 
-from cms.selectors import page_search
+from cms.selectors import page_search, request_site_root
 
 RESULTS_PER_PAGE = 10
 MAX_QUERY_LENGTH = 200
@@ -19,7 +18,7 @@ MAX_QUERY_LENGTH = 200
 
 def search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:MAX_QUERY_LENGTH]
-    results = page_search(query, site=Site.find_for_request(request)) if query else []
+    results = page_search(query, root=request_site_root(request)) if query else []
     paginator = Paginator(results, RESULTS_PER_PAGE)
     page = paginator.get_page(request.GET.get("page"))
     return render(

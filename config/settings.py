@@ -92,6 +92,8 @@ MIDDLEWARE = [
     "config.security.ContentSecurityPolicyMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Last, so a cached page still gets every header the others add.
+    "cms.page_cache.PageCacheMiddleware",
 ]
 
 if not DEBUG:
@@ -141,7 +143,9 @@ if _db.get("ENGINE") == "django.db.backends.sqlite3":
     # A file, not memory, so a live server thread and a Celery worker
     # process started by a test see the same data.
     _db["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
-elif _db:
+if _db:
+    # Reuse connections between requests (the SQLite pragmas above run once
+    # per connection, not once per request).
     _db["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", 60, minimum=0)
     _db["CONN_HEALTH_CHECKS"] = True
 

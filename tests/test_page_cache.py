@@ -77,3 +77,46 @@ def test_not_found_is_not_cached(client, site_tree):
     client.get("/missing/")
     assert client.get("/missing/").status_code == 404
     assert "X-Page-Cache" not in client.get("/missing/")
+
+
+def test_a_hit_needs_no_database_and_keeps_the_security_headers(client, site_tree, django_assert_num_queries):
+    client.get("/about/")
+    with django_assert_num_queries(0):
+        response = client.get("/about/")
+    assert response["X-Page-Cache"] == "hit"
+    assert "script-src 'self'" in response["Content-Security-Policy"]
+    assert response["X-Frame-Options"] == "DENY"
+
+
+def test_restricting_a_page_takes_it_out_of_the_cache(client, site_tree):
+    from wagtail.models import PageViewRestriction
+
+    client.get("/about/")
+    PageViewRestriction.objects.create(page=site_tree.about, restriction_type="password", password="s3cret")
+    response = client.get("/about/")
+    assert response.status_code == 200
+    assert "X-Page-Cache" not in response
+    assert "Our story" not in response.content.decode()
+    assert client.get("/about/").get("X-Page-Cache") != "hit"
+
+
+def test_a_page_rendered_across_a_publish_is_never_served(rf, settings):
+    from django.core.cache import cache
+    from django.http import HttpResponse
+
+    from cms.page_cache import GENERATION_KEY, lookup, page_cache_clear, share
+
+    first = rf.get("/about/")
+    assert lookup(first) is None  # a miss: the request notes the current generation
+    page_cache_clear()  # an editor publishes while the page renders
+    share(first, HttpResponse("the old text"))
+    assert lookup(rf.get("/about/")) is None
+
+    fresh = rf.get("/about/")
+    lookup(fresh)
+    share(fresh, HttpResponse("the new text"))
+    assert lookup(rf.get("/about/")).content == b"the new text"
+
+    # If the cache loses the counter, nothing stored before counts.
+    cache.delete(GENERATION_KEY)
+    assert lookup(rf.get("/about/")) is None

@@ -9,10 +9,10 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.urls import translate_url
 from django.utils.translation import get_language, get_language_info
-from wagtail.models import Locale, Page, Site
+from wagtail.models import Page
 
 from cms.models import OrganisationSettings
-from cms.selectors import menu_pages
+from cms.selectors import live_translations, menu_pages, request_site_root
 
 register = template.Library()
 
@@ -28,11 +28,11 @@ def url_in_language(request: HttpRequest | None, page: Any, code: str) -> str:
     it has none; other views go to the same view under that language's prefix.
     """
     if isinstance(page, Page) and page.pk:
-        locale = Locale.objects.filter(language_code=code).first()
-        translated = page.get_translation_or_none(locale) if locale else None
-        if translated is not None and translated.live:
-            return translated.get_url(request) or language_root(code)
-        return language_root(code)
+        translations = getattr(page, "_cms_live_translations", None)
+        if translations is None:
+            translations = page._cms_live_translations = live_translations(page)
+        translated = translations.get(code)
+        return (translated.get_url(request) if translated else None) or language_root(code)
     if request is None:
         return language_root(code)
     current = request.get_full_path()
@@ -65,18 +65,14 @@ def language_links(context: template.Context) -> list[dict[str, Any]]:
 
 @register.simple_tag(takes_context=True)
 def main_menu(context: template.Context) -> list[Page]:
-    request = context.get("request")
-    site = Site.find_for_request(request) if request else None
-    return list(menu_pages(site))
+    return list(menu_pages(request_site_root(context.get("request"))))
 
 
 @register.simple_tag(takes_context=True)
 def home_url(context: template.Context) -> str:
     request = context.get("request")
-    site = Site.find_for_request(request) if request else None
-    if site is None:
-        return language_root(get_language())
-    return site.root_page.localized.get_url(request) or language_root(get_language())
+    root = request_site_root(request)
+    return (root.get_url(request) if root else None) or language_root(get_language())
 
 
 @register.simple_tag(takes_context=True)
