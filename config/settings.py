@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "taggit",
     "django_filters",
     # Forms, security
+    "django_countries",
     "crispy_forms",
     "crispy_bootstrap5",
     "csp",
@@ -196,6 +197,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "cms.tasks.heartbeat", "schedule": 60.0},
+    "webhook-events-sweep": {"task": "donations.tasks.webhook_events_sweep", "schedule": 300.0},
+    "sandbox-renewals": {"task": "donations.tasks.sandbox_renewals", "schedule": 3600.0},
 }
 
 # Full-page cache for anonymous visitors, cleared whenever content is published.
@@ -234,8 +237,14 @@ STATICFILES_DIRS = [
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", str(VAR_DIR / "media")))
 SERVE_MEDIA = env.bool("SERVE_MEDIA", DEBUG)
+PRIVATE_MEDIA_ROOT = Path(env.str("PRIVATE_MEDIA_ROOT", str(VAR_DIR / "private")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Evidence files and exports: not served by any URL, only through views that check permissions.
+    "private": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": PRIVATE_MEDIA_ROOT, "base_url": None},
+    },
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -269,8 +278,8 @@ BEHIND_PROXY = env.bool("BEHIND_PROXY", False)
 if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
-    # The proxy appends the client address; it is the last hop we trust.
-    RATELIMIT_IP_META_KEY = "config.security.client_ip_from_proxy"
+# The client address for rate limits and velocity checks (the last proxy hop when BEHIND_PROXY).
+RATELIMIT_IP_META_KEY = "cms.http.client_ip"
 
 SECURE_SSL_REDIRECT = HTTPS
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
@@ -314,6 +323,41 @@ BENCH_ENDPOINTS = env.bool("BENCH_ENDPOINTS", False)
 if PRODUCTION and BENCH_ENDPOINTS:
     env.error("BENCH_ENDPOINTS", "must be off in production (it exposes benchmark-only views).")
 ADMIN_LOGIN_RATE = env.str("ADMIN_LOGIN_RATE", "10/m")
+
+# -- Donations ------------------------------------------------------------
+
+# Stripe when a secret key is set; otherwise the sandbox gateway (TEST MODE).
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", "")
+STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", "")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", "")
+# Only for tests against the localstripe emulator: where the Stripe API is.
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", "")
+if STRIPE_SECRET_KEY:
+    if not STRIPE_SECRET_KEY.startswith(("sk_", "rk_")):
+        env.error("STRIPE_SECRET_KEY", "expected a Stripe secret key starting with sk_ (or a restricted key, rk_).")
+    if not STRIPE_PUBLISHABLE_KEY.startswith("pk_"):
+        env.error("STRIPE_PUBLISHABLE_KEY", "is required with STRIPE_SECRET_KEY: the publishable key, pk_...")
+    if not STRIPE_WEBHOOK_SECRET.startswith("whsec_"):
+        env.error(
+            "STRIPE_WEBHOOK_SECRET", "is required with STRIPE_SECRET_KEY: the endpoint's signing secret, whsec_..."
+        )
+SANDBOX_PAYMENTS = env.bool("SANDBOX_PAYMENTS", not PRODUCTION)
+if PRODUCTION and not STRIPE_SECRET_KEY and not SANDBOX_PAYMENTS:
+    env.error(
+        "STRIPE_SECRET_KEY",
+        "is required in production to take real gifts (or set SANDBOX_PAYMENTS=true for a test-mode site).",
+    )
+SANDBOX_DISPUTE_DELAY_SECONDS = env.int("SANDBOX_DISPUTE_DELAY_SECONDS", 120, minimum=0)
+# Card-testing defence: this many failed payments within the window blocks the address and the email.
+DONATION_VELOCITY_LIMIT = env.int("DONATION_VELOCITY_LIMIT", 5, minimum=1)
+DONATION_VELOCITY_WINDOW_SECONDS = env.int("DONATION_VELOCITY_WINDOW_SECONDS", 600, minimum=1)
+DONATION_VELOCITY_BLOCK_SECONDS = env.int("DONATION_VELOCITY_BLOCK_SECONDS", 86_400, minimum=1)
+# A CAPTCHA check for the donation form: the dotted path of a function(request) -> bool. Off when empty.
+DONATION_CAPTCHA_VERIFIER = env.str("DONATION_CAPTCHA_VERIFIER", "")
+# Blocks other apps add to the shared page body (config wires them; cms never imports them).
+CMS_EXTRA_BLOCKS = [("donate", "donations.blocks.DonateBlock")]
+# What `manage.py load_demo` runs, in dependency order.
+DEMO_LOADERS = ["cms.demo.load_demo", "donations.demo.load_demo"]
 
 # -- Wagtail --------------------------------------------------------------
 
