@@ -11,7 +11,9 @@ import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.blocks.struct_block import StructBlockValidationError
@@ -261,6 +263,14 @@ class TwoColumnBlock(blocks.StructBlock):
         return context
 
 
+def extra_blocks() -> list[tuple[str, blocks.Block]]:
+    """Blocks other apps contribute to page bodies, named in settings.CMS_EXTRA_BLOCKS.
+
+    cms knows no other app; config wires the donate block in this way.
+    """
+    return [(name, import_string(path)()) for name, path in settings.CMS_EXTRA_BLOCKS]
+
+
 class BodyBlock(blocks.StreamBlock):
     heading = HeadingBlock()
     paragraph = ParagraphBlock()
@@ -269,6 +279,9 @@ class BodyBlock(blocks.StreamBlock):
     call_to_action = CallToActionBlock()
     embed = EmbedBlock()
     two_columns = TwoColumnBlock()
+
+    def __init__(self, local_blocks: list[tuple[str, blocks.Block]] | None = None, **kwargs: Any) -> None:
+        super().__init__([*(local_blocks or []), *extra_blocks()], **kwargs)
 
 
 class FooterLinkBlock(blocks.StructBlock):

@@ -358,7 +358,7 @@ def privacy_content(lang: str) -> dict[str, Any]:
 # -- Building the tree -------------------------------------------------------
 
 
-def _publish(page: Page) -> Page:
+def publish(page: Page) -> Page:
     page.save_revision().publish()
     page.refresh_from_db()
     return page
@@ -416,7 +416,7 @@ def ensure_child(parent: Page, content: dict[str, Any], english: Locale, report:
     _set_fields(page, content)
     parent.add_child(instance=page)
     report.add(f"page: {content['title']} (en)")
-    return _publish(page)
+    return publish(page)
 
 
 def ensure_translation(page: Page, arabic: Locale, content: dict[str, Any], report: DemoReport) -> Page:
@@ -427,7 +427,7 @@ def ensure_translation(page: Page, arabic: Locale, content: dict[str, Any], repo
     _set_fields(translated, content)
     translated.save()
     report.add(f"page: {content['title']} (ar)")
-    return _publish(translated)
+    return publish(translated)
 
 
 def ensure_settings(site: Site, footer: list[Page], logo: Any, report: DemoReport) -> None:
@@ -452,8 +452,8 @@ def ensure_settings(site: Site, footer: list[Page], logo: Any, report: DemoRepor
 
 
 @transaction.atomic
-def load_demo() -> DemoReport:
-    report = DemoReport()
+def load_demo(report: DemoReport) -> None:
+    """The site itself: locales, images, the page tree in both languages, organisation settings."""
     english, arabic = ensure_locales(report)
     picture = demo_image("Demo: hills and a water point", draw_landscape(), "demo-landscape.png", report)
     logo = demo_image("Demo: logo", draw_logo(), "demo-logo.png", report)
@@ -466,7 +466,7 @@ def load_demo() -> DemoReport:
         # The home page links to its children, so its content comes once they exist.
         _set_fields(home, {**home_content("en", about=about), "hero_image": picture})
         home.save()
-        _publish(home)
+        publish(home)
 
     ensure_translation(home, arabic, {**home_content("ar", about=about), "hero_image": picture}, report)
     ensure_translation(about, arabic, about_content("ar", picture=picture), report)
@@ -474,4 +474,3 @@ def load_demo() -> DemoReport:
     ensure_translation(privacy, arabic, privacy_content("ar"), report)
 
     ensure_settings(site, [about, privacy], logo, report)
-    return report

@@ -9,12 +9,14 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from cms import views as cms_views
+from donations import views as donation_views
 
 urlpatterns = [
     # Before Wagtail's admin URLs, so the rate limit applies to every attempt.
     path("admin/login/", cms_views.RateLimitedLoginView.as_view(), name="wagtailadmin_login"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
+    path("webhooks/stripe/", donation_views.stripe_webhook, name="stripe_webhook"),
 ]
 
 if settings.SERVE_MEDIA:
@@ -25,6 +27,7 @@ if getattr(settings, "BENCH_ENDPOINTS", False):
 
 urlpatterns += i18n_patterns(
     path("search/", cms_views.search, name="search"),
+    path("donate/", include("donations.urls")),
     path("", include(wagtail_urls)),
     prefix_default_language=False,
 )

@@ -1,15 +1,22 @@
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils.module_loading import import_string
 
-from cms.demo import load_demo
+from cms.demo import DemoReport
 
 
 class Command(BaseCommand):
     help = "Create the demo site in English and Arabic. Safe to run again: it only adds what is missing."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        report = load_demo()
+        report = DemoReport()
+        with transaction.atomic():
+            # Each app adds its own demo data, in dependency order (settings.DEMO_LOADERS).
+            for path in settings.DEMO_LOADERS:
+                import_string(path)(report)
         if report.created:
             for item in report.created:
                 self.stdout.write(f"  created {item}")
