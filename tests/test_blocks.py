@@ -12,7 +12,7 @@ from wagtail.images import get_image_model
 
 from cms.blocks import BodyBlock, CallToActionBlock, EmbedBlock, FooterLinkBlock, TwoColumnBlock, embed_player_url
 
-BLOCK_NAMES = ["heading", "paragraph", "image", "quote", "call_to_action", "embed", "two_columns"]
+BLOCK_NAMES = ["heading", "paragraph", "image", "quote", "call_to_action", "embed", "two_columns", "donate"]
 
 
 @pytest.fixture

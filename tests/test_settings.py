@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SETTINGS_VARIABLES = {
     "DJANGO_ENV", "DEBUG", "SECRET_KEY", "SECRET_KEY_FILE", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL",
     "CELERY_BROKER_URL", "EMAIL_URL", "TIME_ZONE", "LANGUAGE_CODE", "HTTPS", "BENCH_ENDPOINTS", "PAGE_CACHE_SECONDS",
-    "DJANGO_ALLOW_ASYNC_UNSAFE",
+    "DJANGO_ALLOW_ASYNC_UNSAFE", "STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET",
+    "STRIPE_API_BASE", "SANDBOX_PAYMENTS",
 }  # fmt: skip
 
 
@@ -42,6 +43,9 @@ def production_env(**overrides: str) -> dict[str, str]:
         "ALLOWED_HOSTS": "donate.example.org",
         "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{ROOT}/var/production-check.sqlite3"),
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "STRIPE_SECRET_KEY": "sk_live_" + "x" * 24,
+        "STRIPE_PUBLISHABLE_KEY": "pk_live_" + "x" * 24,
+        "STRIPE_WEBHOOK_SECRET": "whsec_" + "x" * 32,
         **overrides,
     }
 
@@ -165,6 +169,21 @@ def test_celery_worker_with_a_bad_environment_says_why():
     assert result.returncode == 2
     assert "REDIS_URL: expected a Redis URL" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_production_takes_real_gifts_unless_told_it_is_a_test_site():
+    without = production_env(STRIPE_SECRET_KEY="", STRIPE_PUBLISHABLE_KEY="", STRIPE_WEBHOOK_SECRET="")
+    result = run(["manage.py", "check"], **without)
+    assert result.returncode == 2
+    assert "STRIPE_SECRET_KEY: is required in production" in result.stderr
+    assert run(["manage.py", "check"], **without, SANDBOX_PAYMENTS="true").returncode == 0
+
+
+def test_stripe_keys_come_as_a_set():
+    result = run(["manage.py", "check"], STRIPE_SECRET_KEY="sk_test_abc", STRIPE_PUBLISHABLE_KEY="oops")
+    assert result.returncode == 2
+    assert "STRIPE_PUBLISHABLE_KEY: is required with STRIPE_SECRET_KEY" in result.stderr
+    assert "STRIPE_WEBHOOK_SECRET: is required with STRIPE_SECRET_KEY" in result.stderr
 
 
 def test_benchmark_views_are_refused_in_production():
