@@ -164,8 +164,8 @@ class SandboxGateway(Gateway):
                 message="We are unable to authenticate your payment method.",
             )
 
-    def open_dispute(self, donation: Donation) -> None:
-        dispute = {
+    def _dispute(self, donation: Donation, status: str) -> dict[str, Any]:
+        return {
             "id": _id("dp", donation.reference),
             "object": "dispute",
             "amount": donation.amount_minor,
@@ -173,21 +173,15 @@ class SandboxGateway(Gateway):
             "charge": donation.charge_id,
             "payment_intent": donation.payment_intent_id,
             "reason": "fraudulent",
-            "status": "needs_response",
+            "status": status,
         }
+
+    def open_dispute(self, donation: Donation) -> None:
+        dispute = self._dispute(donation, "needs_response")
         self.emit("charge.dispute.created", dispute, event_id=_id("evt", dispute["id"], "created"))
 
     def close_dispute(self, donation: Donation, *, won: bool) -> None:
-        dispute = {
-            "id": _id("dp", donation.reference),
-            "object": "dispute",
-            "amount": donation.amount_minor,
-            "currency": donation.currency.lower(),
-            "charge": donation.charge_id,
-            "payment_intent": donation.payment_intent_id,
-            "reason": "fraudulent",
-            "status": "won" if won else "lost",
-        }
+        dispute = self._dispute(donation, "won" if won else "lost")
         self.emit("charge.dispute.closed", dispute, event_id=_id("evt", dispute["id"], "closed"))
 
     def renew(self, recurring: RecurringGift, *, period: str) -> None:

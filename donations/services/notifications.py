@@ -46,48 +46,41 @@ def _context(donation: Donation) -> dict[str, Any]:
         }
 
 
-def donation_confirmation_send(*, donation_id: int) -> bool:
-    """Thank the donor for a paid gift. Returns False if it was sent before (or the gift is unpaid)."""
+def _send_once(*, donation_id: int, sent_field: str, template: str, kind: str, recipient: str = "") -> bool:
+    """Send one kind of email about a paid gift, at most once: the gift's row is locked while it goes."""
     with transaction.atomic():
         donation = (
             Donation.objects.select_for_update(of=("self",))
             .select_related("supporter", "recurring_gift", "fund", "designation_page")
             .get(pk=donation_id)
         )
-        if donation.confirmation_sent_at is not None or not donation.paid:
+        to = getattr(donation, recipient) if recipient else donation.supporter.email
+        if getattr(donation, sent_field) is not None or not donation.paid or not to:
             return False
-        _send(
-            template="confirmation", to=donation.supporter.email, context=_context(donation), language=donation.language
-        )
-        donation.confirmation_sent_at = timezone.now()
-        donation.save(update_fields=["confirmation_sent_at", "updated_at"])
-        donation_event_record(
-            key=f"confirmation:{donation.reference}",
-            kind=DonationEvent.Kind.CONFIRMATION_SENT,
-            occurred_at=donation.confirmation_sent_at,
-            donation=donation,
-        )
+        _send(template=template, to=to, context=_context(donation), language=donation.language)
+        sent_at = timezone.now()
+        setattr(donation, sent_field, sent_at)
+        donation.save(update_fields=[sent_field, "updated_at"])
+        donation_event_record(key=f"{template}:{donation.reference}", kind=kind, occurred_at=sent_at, donation=donation)
     return True
+
+
+def donation_confirmation_send(*, donation_id: int) -> bool:
+    """Thank the donor for a paid gift. Returns False if it was sent before (or the gift is unpaid)."""
+    return _send_once(
+        donation_id=donation_id,
+        sent_field="confirmation_sent_at",
+        template="confirmation",
+        kind=DonationEvent.Kind.CONFIRMATION_SENT,
+    )
 
 
 def tribute_notice_send(*, donation_id: int) -> bool:
     """Tell the person the donor named that a gift was made in honour or memory of someone (never the amount)."""
-    with transaction.atomic():
-        donation = Donation.objects.select_for_update().select_related("supporter").get(pk=donation_id)
-        if donation.tribute_notice_sent_at is not None or not donation.paid or not donation.tribute_notify_email:
-            return False
-        _send(
-            template="tribute",
-            to=donation.tribute_notify_email,
-            context=_context(donation),
-            language=donation.language,
-        )
-        donation.tribute_notice_sent_at = timezone.now()
-        donation.save(update_fields=["tribute_notice_sent_at", "updated_at"])
-        donation_event_record(
-            key=f"tribute:{donation.reference}",
-            kind=DonationEvent.Kind.TRIBUTE_NOTICE_SENT,
-            occurred_at=donation.tribute_notice_sent_at,
-            donation=donation,
-        )
-    return True
+    return _send_once(
+        donation_id=donation_id,
+        sent_field="tribute_notice_sent_at",
+        template="tribute",
+        kind=DonationEvent.Kind.TRIBUTE_NOTICE_SENT,
+        recipient="tribute_notify_email",
+    )
