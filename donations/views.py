@@ -74,6 +74,13 @@ def referrer_class(request: HttpRequest) -> str:
     return "other"
 
 
+def test_mode(gateway: str) -> bool:
+    """No real money moves: the sandbox, or Stripe with test keys. Pages say so."""
+    return gateway == GatewayName.SANDBOX or (
+        gateway == GatewayName.STRIPE and settings.STRIPE_SECRET_KEY.startswith("sk_test_")
+    )
+
+
 # -- The form ----------------------------------------------------------------
 
 
@@ -132,7 +139,7 @@ def donation_form_context(
         "form_action": request.path
         if request is not None and config.surface == Surface.PAGE
         else reverse("donations:start"),
-        "test_mode": default_gateway_name() == GatewayName.SANDBOX or gateway_for(default_gateway_name()).test_mode,
+        "test_mode": test_mode(default_gateway_name()),
         "fee_rule": rule,
         "donate_presets_json": json.dumps(presets_data),
         "minimum_amount": format_money(MINIMUM[currency], currency, language),
@@ -286,7 +293,7 @@ def _summary(donation: Donation) -> dict[str, Any]:
         if donation.fee_covered_minor
         else "",
         "designation": donation.designation_label,
-        "test_mode": donation.gateway == GatewayName.SANDBOX,
+        "test_mode": test_mode(donation.gateway),
     }
 
 
