@@ -405,6 +405,7 @@ class WebhookEvent(models.Model):
     payload = models.JSONField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)
     attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, help_text=_("When a waiting event is tried again."))
     last_error = models.TextField(blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
@@ -413,6 +414,7 @@ class WebhookEvent(models.Model):
         verbose_name = _("webhook event")
         ordering = ["-received_at"]
         constraints = [models.UniqueConstraint(fields=["gateway", "event_id"], name="webhook_event_once")]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
 
     def __str__(self) -> str:
         return f"{self.gateway} {self.event_type} {self.event_id}"

@@ -2,51 +2,39 @@
 
 from __future__ import annotations
 
-import logging
-from datetime import timedelta
-
-from celery import Task, shared_task
+from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
-from donations.models import Donation, RecurringGift, WebhookEvent
-from donations.services.events import UnknownReference
+from donations.models import Donation, RecurringGift
 from donations.services.notifications import donation_confirmation_send as confirmation_send
 from donations.services.notifications import tribute_notice_send as tribute_send
-from donations.services.webhooks import webhook_event_apply, webhook_event_give_up
-
-logger = logging.getLogger(__name__)
-MAX_WEBHOOK_RETRIES = 10
+from donations.services.webhooks import webhook_event_apply, webhook_events_due
+from donations.services.webhooks import webhook_events_drain as drain
 
 
-@shared_task(bind=True, name="donations.tasks.webhook_event_process", max_retries=MAX_WEBHOOK_RETRIES)
-def webhook_event_process(self: Task, event_pk: int) -> str | None:
-    """Apply a stored gateway event. An event about a payment we do not know yet is retried later."""
-    try:
-        return webhook_event_apply(pk=event_pk)
-    except UnknownReference as exc:
-        if self.request.is_eager:
-            # No worker to retry later: the periodic sweep (or an operator) picks it up again.
-            logger.warning("webhook event %s waits for its payment: %s", event_pk, exc)
-            return None
-        if self.request.retries >= self.max_retries:
-            webhook_event_give_up(pk=event_pk, error=str(exc))
-            return None
-        raise self.retry(exc=exc, countdown=min(5 * 2**self.request.retries, 3600)) from exc
+@shared_task(name="donations.tasks.webhook_event_process")
+def webhook_event_process(event_pk: int) -> str:
+    """Apply one stored gateway event (the embedded default runs this at once for each event)."""
+    return webhook_event_apply(pk=event_pk)
+
+
+@shared_task(name="donations.tasks.webhook_events_drain")
+def webhook_events_drain() -> int:
+    """Apply every due gateway event, oldest first; queue another drain if time ran out."""
+    applied, more = drain(budget_seconds=30)
+    if more:
+        webhook_events_drain.delay()
+    return applied
 
 
 @shared_task(name="donations.tasks.webhook_events_sweep")
-def webhook_events_sweep() -> int:
-    """Queue again any stored event that is still unprocessed after five minutes (a lost task, a crash)."""
-    stale = timezone.now() - timedelta(minutes=5)
-    pks = list(
-        WebhookEvent.objects.filter(
-            status__in=[WebhookEvent.Status.RECEIVED, WebhookEvent.Status.RETRYING], received_at__lt=stale
-        ).values_list("pk", flat=True)[:1000]
-    )
-    for pk in pks:
-        webhook_event_process.delay(pk)
-    return len(pks)
+def webhook_events_sweep() -> bool:
+    """Every minute: queue a drain if events wait (retries whose time has come, anything a crash left)."""
+    if webhook_events_due(limit=1):
+        webhook_events_drain.delay()
+        return True
+    return False
 
 
 @shared_task(name="donations.tasks.donation_confirmation_send", autoretry_for=(OSError,), retry_backoff=True)

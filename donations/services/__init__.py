@@ -11,7 +11,7 @@ from donations.services.start import (
     fee_for,
     payment_prepare,
 )
-from donations.services.webhooks import webhook_event_apply, webhook_event_give_up, webhook_event_store
+from donations.services.webhooks import webhook_event_apply, webhook_event_store, webhook_events_drain
 
 __all__ = [
     "Consented",
@@ -28,6 +28,6 @@ __all__ = [
     "payment_prepare",
     "tribute_notice_send",
     "webhook_event_apply",
-    "webhook_event_give_up",
     "webhook_event_store",
+    "webhook_events_drain",
 ]

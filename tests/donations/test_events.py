@@ -8,10 +8,11 @@ from dataclasses import dataclass
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from donations.gateways.events import normalize
 from donations.models import Donation, DonationEvent, RecurringGift, WebhookEvent
-from donations.services import UnknownReference, event_apply, webhook_event_apply, webhook_event_store
+from donations.services import event_apply, webhook_event_apply, webhook_event_store, webhook_events_drain
 from supporters.models import Supporter
 
 pytestmark = pytest.mark.django_db
@@ -188,15 +189,64 @@ def test_a_late_failure_never_undoes_a_success():
 def test_an_event_for_an_unknown_payment_waits_and_is_applied_later():
     payload = event("payment_intent.succeeded", intent("pi_later", "succeeded"), 1_800_000_000)
     stored, _new = webhook_event_store(gateway="stripe", payload=payload)
-    with pytest.raises(UnknownReference):
-        webhook_event_apply(pk=stored.pk)
+    assert webhook_event_apply(pk=stored.pk) == WebhookEvent.Status.RETRYING
     stored.refresh_from_db()
     assert stored.status == WebhookEvent.Status.RETRYING and stored.attempts == 1
+    assert stored.next_attempt_at > timezone.now()
+    # Not due yet: a drain leaves it alone.
+    assert webhook_events_drain() == (0, False)
     supporter = Supporter.objects.create(email="late@example.org")
     Donation.objects.create(supporter=supporter, amount_minor=5000, currency="USD", gateway="stripe",
                             payment_intent_id="pi_later")  # fmt: skip
-    assert webhook_event_apply(pk=stored.pk) == WebhookEvent.Status.PROCESSED
+    WebhookEvent.objects.filter(pk=stored.pk).update(next_attempt_at=timezone.now())
+    assert webhook_events_drain() == (1, False)
+    stored.refresh_from_db()
+    assert stored.status == WebhookEvent.Status.PROCESSED
     assert Donation.objects.get(payment_intent_id="pi_later").status == "succeeded"
+
+
+def test_an_event_that_never_finds_its_payment_fails_after_ten_tries():
+    payload = event("payment_intent.succeeded", intent("pi_never", "succeeded"), 1_800_000_000)
+    stored, _new = webhook_event_store(gateway="stripe", payload=payload)
+    statuses = [webhook_event_apply(pk=stored.pk) for _ in range(10)]
+    assert statuses == ["retrying"] * 9 + ["failed"]
+    stored.refresh_from_db()
+    assert (stored.status, stored.attempts, stored.next_attempt_at) == ("failed", 10, None)
+    assert "pi_never" in stored.last_error
+
+
+def test_a_drain_applies_waiting_events_in_order_of_arrival(settings):
+    from django.core.cache import cache
+
+    from config.celery import app as celery_app
+    from donations.services.webhooks import DRAIN_QUEUED
+
+    supporter = Supporter.objects.create(email="drain@example.org")
+    Donation.objects.create(supporter=supporter, amount_minor=5000, currency="USD", gateway="stripe",
+                            payment_intent_id="pi_drain")  # fmt: skip
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.broker_url = "memory://"
+    try:
+        stored = [
+            webhook_event_store(gateway="stripe", payload=payload)[0]
+            for payload in (
+                event("payment_intent.processing", intent("pi_drain", "processing"), 1_800_000_000),
+                event("payment_intent.succeeded", intent("pi_drain", "succeeded"), 1_800_000_010),
+                event("charge.refunded", charge("pi_drain", 1500), 1_800_000_020),
+            )
+        ]
+        from donations.services.webhooks import _process_soon
+
+        for item in stored:  # what the commits would run: the first queues a drain, the others see it queued
+            _process_soon(item.pk)
+        assert cache.get(DRAIN_QUEUED) == 1
+    finally:
+        celery_app.conf.broker_url = settings.CELERY_BROKER_URL
+    assert webhook_events_drain() == (3, False)
+    assert cache.get(DRAIN_QUEUED) is None
+    gift = Donation.objects.get(payment_intent_id="pi_drain")
+    assert (gift.status, gift.amount_refunded_minor) == ("partially_refunded", 1500)
+    assert set(WebhookEvent.objects.values_list("status", flat=True)) == {"processed"}
 
 
 def test_applying_a_fact_twice_records_it_once_and_thanks_once(django_capture_on_commit_callbacks):
