@@ -180,6 +180,8 @@ if REDIS_URL:
             "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
         }
     }
+    # Sessions read from Redis, written through to the database (so a cache flush logs nobody out).
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "site"}}
     # The embedded default is one process (runserver), so a per-process
@@ -197,7 +199,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "cms.tasks.heartbeat", "schedule": 60.0},
-    "webhook-events-sweep": {"task": "donations.tasks.webhook_events_sweep", "schedule": 300.0},
+    "webhook-events-sweep": {"task": "donations.tasks.webhook_events_sweep", "schedule": 60.0},
     "sandbox-renewals": {"task": "donations.tasks.sandbox_renewals", "schedule": 3600.0},
 }
 

@@ -6,8 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from django.db import models
-from django.http import HttpRequest, HttpResponse
-from django.template.response import TemplateResponse
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
 from wagtail.fields import StreamField
@@ -57,15 +56,3 @@ class DonatePage(Page):
         context = super().get_context(request, *args, **kwargs)
         context["donate_config"] = self.form_config()
         return context
-
-    def serve(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.method != "POST":
-            return super().serve(request, *args, **kwargs)
-        from donations.views import donation_post
-
-        response, form = donation_post(request, self.form_config())
-        if response is not None:
-            return response
-        context = self.get_context(request, *args, **kwargs)
-        context["bound_donation_form"] = form
-        return TemplateResponse(request, self.get_template(request, *args, **kwargs), context)

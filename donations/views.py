@@ -26,7 +26,7 @@ from django.views.decorators.http import require_POST
 from stripe import SignatureVerificationError
 
 from cms.http import client_ip, device_class
-from donations.choices import Frequency, GatewayName, Surface
+from donations.choices import Frequency, GatewayName
 from donations.formconfig import ConfigError, DonationFormConfig
 from donations.forms import CurrencyForm, DonationForm, SandboxCardForm
 from donations.gateways import GatewayError, default_gateway_name, gateway_for
@@ -136,9 +136,7 @@ def donation_form_context(
         "donate_heading": heading,
         "donate_intro": intro,
         "currency_form": CurrencyForm(initial={"currency": currency}, currencies=config.currencies),
-        "form_action": request.path
-        if request is not None and config.surface == Surface.PAGE
-        else reverse("donations:start"),
+        "form_action": reverse("donations:start"),
         "test_mode": test_mode(default_gateway_name()),
         "fee_rule": rule,
         "donate_presets_json": json.dumps(presets_data),
@@ -221,16 +219,22 @@ def donation_post(request: HttpRequest, config: DonationFormConfig) -> tuple[Htt
         device_class=device_class(request),
         velocity_ip_key=ip_key(ip),
     )
+    upsell = config.monthly_upsell and gift.frequency == Frequency.ONE_TIME
     try:
-        donation, created = donation_start(gift=gift)
+        # Straight to payment: the gateway's payment is made with the gift, in one transaction.
+        donation, created = donation_start(gift=gift, prepare_payment=not upsell)
     except AmountError as exc:
         form.add_error("other_amount", str(exc))
+        return None, form
+    except GatewayError as exc:
+        logger.warning("payment could not start for a new gift: %s", exc.message)
+        form.add_error(None, _("Our payment processor did not answer as expected. Nothing was charged."))
         return None, form
     _remember(request, donation)
     if not created and donation.paid:
         messages.info(request, _("You already made this gift; it was not charged again."))
         return redirect("donations:thanks", reference=donation.reference), form
-    if created and config.monthly_upsell and donation.frequency == Frequency.ONE_TIME:
+    if created and upsell:
         request.session[f"upsell:{donation.reference}"] = config.monthly_suggestion(currency, data["amount_minor"])
         return redirect("donations:upsell", reference=donation.reference), form
     return redirect("donations:pay", reference=donation.reference), form
@@ -238,7 +242,7 @@ def donation_post(request: HttpRequest, config: DonationFormConfig) -> tuple[Htt
 
 @require_POST
 def start(request: HttpRequest) -> HttpResponse:
-    """The donate block's form posts here (the donate page handles its own)."""
+    """Every donation form posts here, with its configuration signed (the page's or the block's)."""
     try:
         config = DonationFormConfig.unsign(request.POST.get("config_token", ""))
     except ConfigError as exc:

@@ -100,12 +100,8 @@ class SandboxGateway(Gateway):
     # -- the Gateway interface ------------------------------------------------
 
     def customer_for(self, supporter: Supporter) -> str:
-        from donations.models import GatewayCustomer
-
-        record, _created = GatewayCustomer.objects.get_or_create(
-            supporter=supporter, gateway=self.name, defaults={"customer_id": _id("cus", supporter.pk)}
-        )
-        return record.customer_id
+        # The pretend processor keeps no customers: the id follows from the supporter.
+        return _id("cus", supporter.pk)
 
     def create_payment(self, donation: Donation, *, customer_id: str, idempotency_key: str) -> PaymentSetup:
         intent = _id("pi", idempotency_key)

@@ -71,11 +71,15 @@ def fee_for(amount_minor: int, currency: str) -> int:
     return fee_to_cover(amount_minor, currency, percent_bp=rule.percent_bp, fixed_minor=rule.fixed_minor)
 
 
-def donation_start(*, gift: GiftRequest) -> tuple[Donation, bool]:
-    """A pending gift for this request, or the one an earlier copy of it made (then False)."""
-    existing = Donation.objects.filter(attempt_id=gift.attempt_id).first()
-    if existing is not None:
-        return existing, False
+def donation_start(*, gift: GiftRequest, prepare_payment: bool = False) -> tuple[Donation, bool]:
+    """A pending gift for this request, or the one an earlier copy of it made (then False).
+
+    With ``prepare_payment`` the gateway's payment is made in the same
+    transaction, after the gift's row exists: a concurrent copy of the form
+    waits on the unique attempt id, then finds the gift with its payment, so
+    the gateway is called once whatever the gateway does with idempotency keys.
+    A gateway error rolls everything back; the donor can submit again.
+    """
     fee = fee_for(gift.amount_minor, gift.currency) if gift.cover_fee else 0
     total = gift.amount_minor + fee
     check_limits(total, gift.currency)
@@ -120,12 +124,14 @@ def donation_start(*, gift: GiftRequest) -> tuple[Donation, bool]:
                 **{f"utm_{name}": value[:100] for name, value in gift.utm.items()},
                 **designation,
             )
-            donation_event_record(
+            DonationEvent.objects.create(  # a new gift: its key cannot exist yet
                 key=f"created:{donation.reference}",
                 kind=DonationEvent.Kind.CREATED,
-                occurred_at=timezone.now(),
+                occurred_at=timezone.now().replace(microsecond=0),
                 donation=donation,
+                recurring_gift=recurring,
                 amount_minor=total,
+                currency=gift.currency,
                 detail={"fee_covered": fee, "frequency": gift.frequency, "gateway": gateway},
             )
             if gift.email_updates is not None:
@@ -147,6 +153,8 @@ def donation_start(*, gift: GiftRequest) -> tuple[Donation, bool]:
                     source="donation_form",
                 )
                 DonorSurvey.objects.create(supporter=supporter, **gift.survey)
+            if prepare_payment:
+                _prepare(donation, recurring)
     except IntegrityError:
         existing = Donation.objects.filter(attempt_id=gift.attempt_id).first()
         if existing is None:
@@ -189,31 +197,39 @@ def donation_make_monthly(*, donation: Donation, amount_minor: int) -> Donation:
     return donation
 
 
+def _prepare(donation: Donation, recurring: RecurringGift | None) -> None:
+    """Make the gateway's payment for a gift whose row is locked (or new) in this transaction."""
+    gateway = gateway_for(donation.gateway)
+    customer_id = gateway.customer_for(donation.supporter)
+    key = str(donation.attempt_id or donation.reference)
+    if recurring is not None:
+        setup = gateway.create_subscription(recurring, customer_id=customer_id, idempotency_key=f"subscription-{key}")
+        recurring.subscription_id = setup.subscription_id
+        recurring.price_id = setup.price_id
+        recurring.customer_id = customer_id
+        if donation.gateway == "sandbox":
+            recurring.next_charge_on = timezone.localdate() + relativedelta(months=1)
+        recurring.save(update_fields=["subscription_id", "price_id", "customer_id", "next_charge_on", "updated_at"])
+        donation.invoice_id = setup.invoice_id
+    else:
+        setup = gateway.create_payment(donation, customer_id=customer_id, idempotency_key=f"payment-{key}")
+    donation.payment_intent_id = setup.payment_intent_id
+    donation.client_secret = setup.client_secret
+    donation.customer_id = customer_id
+    donation.save(update_fields=["payment_intent_id", "client_secret", "customer_id", "invoice_id", "updated_at"])
+
+
 def payment_prepare(*, donation: Donation) -> Donation:
     """Create the gateway's payment for this gift once; later calls return what was made."""
+    if donation.payment_intent_id:
+        return donation
     with transaction.atomic():
-        donation = Donation.objects.select_for_update().select_related("supporter").get(pk=donation.pk)
-        if donation.payment_intent_id:
-            return donation
-        gateway = gateway_for(donation.gateway)
-        customer_id = gateway.customer_for(donation.supporter)
-        key = str(donation.attempt_id or donation.reference)
-        if donation.recurring_gift_id:
-            recurring = RecurringGift.objects.select_for_update().get(pk=donation.recurring_gift_id)
-            setup = gateway.create_subscription(
-                recurring, customer_id=customer_id, idempotency_key=f"subscription-{key}"
+        donation = Donation.objects.select_for_update(of=("self",)).select_related("supporter").get(pk=donation.pk)
+        if not donation.payment_intent_id:
+            recurring = (
+                RecurringGift.objects.select_for_update().get(pk=donation.recurring_gift_id)
+                if donation.recurring_gift_id
+                else None
             )
-            recurring.subscription_id = setup.subscription_id
-            recurring.price_id = setup.price_id
-            recurring.customer_id = customer_id
-            if donation.gateway == "sandbox":
-                recurring.next_charge_on = timezone.localdate() + relativedelta(months=1)
-            recurring.save()
-            donation.invoice_id = setup.invoice_id
-        else:
-            setup = gateway.create_payment(donation, customer_id=customer_id, idempotency_key=f"payment-{key}")
-        donation.payment_intent_id = setup.payment_intent_id
-        donation.client_secret = setup.client_secret
-        donation.customer_id = customer_id
-        donation.save()
+            _prepare(donation, recurring)
     return donation

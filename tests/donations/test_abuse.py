@@ -16,7 +16,7 @@ DECLINED = "4000000000000002"
 
 def attempt(browser, page, *, ip: str, email: str, card: str = DECLINED) -> str:
     """One try at giving: the form, then a card. Says how far it got."""
-    response = browser.post(page.url, gift_form(page.form_config(), email=email), REMOTE_ADDR=ip)
+    response = browser.post("/donate/start/", gift_form(page.form_config(), email=email), REMOTE_ADDR=ip)
     if response.status_code != 302:
         return "blocked at the form" if "paused card payments" in response.content.decode() else "form error"
     pay_url = response["Location"]
@@ -51,7 +51,7 @@ def test_failures_with_one_email_block_it_from_any_address(browser, donate_page)
 
 @pytest.mark.django_db
 def test_a_block_stops_a_gift_already_started(browser, donate_page):
-    response = browser.post(donate_page.url, gift_form(donate_page.form_config(), email="late@example.org"),
+    response = browser.post("/donate/start/", gift_form(donate_page.form_config(), email="late@example.org"),
                             REMOTE_ADDR="203.0.113.50")  # fmt: skip
     pay_url = response["Location"]
     for n in range(5):
@@ -62,7 +62,7 @@ def test_a_block_stops_a_gift_already_started(browser, donate_page):
 @pytest.mark.django_db
 def test_a_captcha_hook_can_be_switched_on(browser, donate_page, settings):
     settings.DONATION_CAPTCHA_VERIFIER = "tests.donations.test_abuse.refuse_everyone"
-    response = browser.post(donate_page.url, gift_form(donate_page.form_config()))
+    response = browser.post("/donate/start/", gift_form(donate_page.form_config()))
     assert response.status_code == 200
     assert "Please complete the check that you are a person." in response.content.decode()
     assert not Donation.objects.exists()
@@ -84,7 +84,7 @@ def test_twenty_concurrent_identical_submissions_make_one_gift_and_one_payment(d
         try:
             client = Client()
             barrier.wait(timeout=30)
-            response = client.post(donate_page.url, data)
+            response = client.post("/donate/start/", data)
             follow = client.get(response["Location"])
             results.append((response.status_code, follow.status_code))
         except BaseException as exc:  # noqa: BLE001 - reported below

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 
 def start(browser, page, **overrides) -> tuple[Donation, object]:
-    response = browser.post(page.url, gift_form(page.form_config(), **overrides))
+    response = browser.post("/donate/start/", gift_form(page.form_config(), **overrides))
     donation = Donation.objects.order_by("-pk").first()
     return donation, response
 
@@ -145,7 +145,7 @@ def test_other_amounts_in_each_currency(browser, donate_page, currency, typed, m
     ],
 )
 def test_bad_input_gets_a_clear_error_and_no_gift(browser, donate_page, overrides, message):
-    response = browser.post("/give/", gift_form(donate_page.form_config(), **overrides))
+    response = browser.post("/donate/start/", gift_form(donate_page.form_config(), **overrides))
     assert response.status_code == 200
     body = response.content.decode()
     assert "There is a problem" in body
@@ -178,13 +178,13 @@ def test_a_week_old_form_is_refused(browser, donate_page):
 
 def test_a_replayed_submission_charges_nothing_more(browser, donate_page):
     data = gift_form(donate_page.form_config())
-    browser.post("/give/", data)
-    again = browser.post("/give/", data)
+    browser.post("/donate/start/", data)
+    again = browser.post("/donate/start/", data)
     assert Donation.objects.count() == 1
     donation = Donation.objects.get()
     assert again["Location"] == f"/donate/{donation.reference}/pay/"
     pay(browser, donation)
-    replay = browser.post("/give/", data, follow=True)
+    replay = browser.post("/donate/start/", data, follow=True)
     assert "You already made this gift; it was not charged again." in replay.content.decode()
     assert Donation.objects.count() == 1
     assert WebhookEvent.objects.filter(event_type="payment_intent.succeeded").count() == 1
@@ -247,7 +247,7 @@ def test_the_form_records_where_the_donor_came_from(browser, donate_page):
 
 def test_device_class_from_the_user_agent(donate_page):
     phone = Client(HTTP_USER_AGENT="Mozilla/5.0 (Linux; Android 14; Pixel 8) Mobile Safari/537.36")
-    phone.post("/give/", gift_form(donate_page.form_config()))
+    phone.post("/donate/start/", gift_form(donate_page.form_config()))
     assert Donation.objects.get().device_class == "phone"
 
 
@@ -350,7 +350,7 @@ def test_the_donate_page_in_arabic(browser, donate_page, site_tree):
     assert 'dir="rtl"' in body
     assert "وضع الاختبار" in body
     assert "متابعة إلى الدفع" in body
-    response = browser.post(arabic.url, gift_form(arabic.specific.form_config(), name="هدى حداد"))
+    response = browser.post("/ar/donate/start/", gift_form(arabic.specific.form_config(), name="هدى حداد"))
     donation = Donation.objects.get()
     assert donation.language == "ar"
     pay(browser, donation)

@@ -99,7 +99,7 @@ def pay_with_card(sdk: stripe.StripeClient, payment_intent: str, number: str = "
 
 def test_a_one_time_gift(stripe_site, sdk):
     client = Client()
-    start = client.post(stripe_site.url, gift_form(stripe_site.form_config()))
+    start = client.post("/donate/start/", gift_form(stripe_site.form_config()))
     payment_page = client.get(start["Location"])
     donation = Donation.objects.get()
     assert donation.gateway == "stripe" and donation.payment_intent_id.startswith("pi_")
@@ -124,7 +124,7 @@ def test_a_one_time_gift(stripe_site, sdk):
 
 def test_a_refund_through_stripe(stripe_site, sdk, django_user_model):
     client = Client()
-    client.post(stripe_site.url, gift_form(stripe_site.form_config()))
+    client.post("/donate/start/", gift_form(stripe_site.form_config()))
     client.get(f"/donate/{Donation.objects.get().reference}/pay/")
     donation = Donation.objects.get()
     pay_with_card(sdk, donation.payment_intent_id)
@@ -160,7 +160,7 @@ def test_a_monthly_gift(stripe_site, sdk):
     sdk.v1.customers.update(customer, params={"invoice_settings": {"default_payment_method": card.id}})
 
     client = Client()
-    start = client.post(stripe_site.url, gift_form(stripe_site.form_config(), frequency="monthly", amount="2000"))
+    start = client.post("/donate/start/", gift_form(stripe_site.form_config(), frequency="monthly", amount="2000"))
     assert client.get(start["Location"]).status_code in (200, 302)
     recurring = RecurringGift.objects.get()
     assert recurring.subscription_id.startswith("sub_") and recurring.price_id.startswith("plan_")
@@ -180,7 +180,7 @@ def test_twenty_concurrent_copies_of_one_submission_make_one_payment_intent(stri
         try:
             client = Client()
             barrier.wait(timeout=30)
-            response = client.post(stripe_site.url, data)
+            response = client.post("/donate/start/", data)
             statuses.append((response.status_code, client.get(response["Location"]).status_code))
         finally:
             connection.close()
