@@ -356,6 +356,21 @@ DONATION_VELOCITY_WINDOW_SECONDS = env.int("DONATION_VELOCITY_WINDOW_SECONDS", 6
 DONATION_VELOCITY_BLOCK_SECONDS = env.int("DONATION_VELOCITY_BLOCK_SECONDS", 86_400, minimum=1)
 # A CAPTCHA check for the donation form: the dotted path of a function(request) -> bool. Off when empty.
 DONATION_CAPTCHA_VERIFIER = env.str("DONATION_CAPTCHA_VERIFIER", "")
+# -- The ledger ---------------------------------------------------------------
+
+# The Ed25519 key that signs the ledger's checkpoints: base64 of its 32-byte private seed
+# (`manage.py ledger_keygen` prints one). Required in production; otherwise generated once
+# into var/ledger-signing.key.
+LEDGER_SIGNING_KEY = env.str("LEDGER_SIGNING_KEY", "")
+LEDGER_SIGNING_KEY_FILE = VAR_DIR / "ledger-signing.key"
+if PRODUCTION and not LEDGER_SIGNING_KEY:
+    env.error("LEDGER_SIGNING_KEY", "is required in production: base64 of an Ed25519 seed (manage.py ledger_keygen).")
+LEDGER_CHECKPOINT_SECONDS = env.int("LEDGER_CHECKPOINT_SECONDS", 300, minimum=10)
+CELERY_BEAT_SCHEDULE["ledger-checkpoint"] = {
+    "task": "donations.tasks.ledger_checkpoint_publish",
+    "schedule": float(LEDGER_CHECKPOINT_SECONDS),
+}
+
 # Blocks other apps add to the shared page body (config wires them; cms never imports them).
 CMS_EXTRA_BLOCKS = [("donate", "donations.blocks.DonateBlock")]
 # What `manage.py load_demo` runs, in dependency order.

@@ -13,7 +13,6 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
-from django.core.files.storage import Storage, storages
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import get_language
@@ -23,14 +22,10 @@ from wagtail.search import index
 
 from cms.currencies import SUPPORTED_CURRENCIES, validate_currency
 from donations.choices import Frequency, GatewayName, Surface
+from donations.storage import private_storage
 from supporters.models import Supporter
 
 CURRENCY_CHOICES = [(code, code) for code in SUPPORTED_CURRENCIES]
-
-
-def private_storage() -> Storage:
-    """Files staff upload as evidence: never under MEDIA_URL, served only through a permission check."""
-    return storages["private"]
 
 
 class Fund(index.Indexed, models.Model):
@@ -493,4 +488,23 @@ class DonorSurvey(models.Model):
         return f"survey {self.pk}"
 
 
+# The books and the receipts live in their own packages; importing them here registers their models.
+from donations.ledger.models import (  # noqa: E402, F401
+    Account,
+    AuditEntry,
+    Checkpoint,
+    DonorSalt,
+    Expense,
+    LedgerEntry,
+    LedgerHead,
+    LedgerTransaction,
+    MerkleNode,
+)
 from donations.pages import DonatePage  # noqa: E402, F401 - registers the page type with this app
+from donations.receipts.models import (  # noqa: E402, F401
+    AnnualStatement,
+    Receipt,
+    ReceiptChange,
+    ReceiptSequence,
+    StatementBatch,
+)

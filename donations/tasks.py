@@ -79,3 +79,12 @@ def sandbox_renewals() -> int:
             recurring.save(update_fields=["next_charge_on", "updated_at"])
             charged += 1
     return charged
+
+
+@shared_task(name="donations.tasks.ledger_checkpoint_publish")
+def ledger_checkpoint_publish() -> int | None:
+    """Sign and publish the ledger's tree head if the ledger grew since the last checkpoint."""
+    from donations.ledger.services import checkpoint_publish
+
+    checkpoint = checkpoint_publish()
+    return checkpoint.tree_size if checkpoint else None

@@ -15,10 +15,20 @@ from datetime import datetime
 from django.db import transaction
 
 from donations.gateways.events import GatewayEvent, Kind
+from donations.ledger.posting import donation_fee_post, post_donation_event
 from donations.models import Donation, DonationEvent, Frequency, RecurringGift
 from donations.velocity import velocity_failure_record, velocity_keys
 
 logger = logging.getLogger(__name__)
+POSTED_KINDS = {
+    DonationEvent.Kind.SUCCEEDED,
+    DonationEvent.Kind.OFFLINE_RECORDED,
+    DonationEvent.Kind.REFUNDED,
+    DonationEvent.Kind.DISPUTE_OPENED,
+    DonationEvent.Kind.DISPUTE_WON,
+    DonationEvent.Kind.DISPUTE_LOST,
+    DonationEvent.Kind.PAYOUT_PAID,
+}
 
 
 class UnknownReference(Exception):
@@ -65,7 +75,7 @@ def donation_event_record(
     """
     if DonationEvent.objects.filter(key=key).exists():
         return None
-    return DonationEvent.objects.create(
+    event = DonationEvent.objects.create(
         key=key,
         kind=kind,
         occurred_at=occurred_at.replace(microsecond=0),
@@ -77,6 +87,9 @@ def donation_event_record(
         actor=actor,
         detail=detail or {},
     )
+    if kind in POSTED_KINDS:
+        post_donation_event(event)  # the books move in the same transaction as the event
+    return event
 
 
 def _locked_donation(event: GatewayEvent) -> Donation:
@@ -203,7 +216,7 @@ def event_apply(event: GatewayEvent) -> Donation | RecurringGift | DonationEvent
             occurred_at=event.occurred_at,
             amount_minor=event.amount_minor,
             currency=event.currency or "",
-            detail=event.detail,
+            detail={**event.detail, "gateway": event.gateway},
         )
     if event.kind in (Kind.INVOICE_PAID, Kind.INVOICE_FAILED):
         donation = _locked_invoice_donation(event)
@@ -238,6 +251,8 @@ def event_apply(event: GatewayEvent) -> Donation | RecurringGift | DonationEvent
             )
     donation.status = donation.derive_status()
     donation.save()
+    if event.kind == Kind.CHARGE_DETAILS:
+        donation_fee_post(donation)  # the fee may be known only after the payment was posted
     if donation.paid and not was_paid:
         _on_paid(donation)
     if event.kind in (Kind.PAYMENT_FAILED, Kind.INVOICE_FAILED) and not donation.paid:

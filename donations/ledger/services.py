@@ -1,0 +1,344 @@
+"""Every write to the books: appending balanced transactions, the chart, checkpoints, expenses.
+
+Appending takes the ledger head's row lock, so entries get consecutive numbers
+and each chain hash covers the entry before it; a transaction is posted once
+per source key, so a redelivered event or a retried task posts nothing more.
+The rules PostgreSQL enforces with triggers (balanced, append-only) are also
+checked here, so SQLite keeps the same books.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import secrets
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from donations.ledger import proofs
+from donations.ledger.models import (
+    Account,
+    AuditEntry,
+    Checkpoint,
+    DonorSalt,
+    LedgerEntry,
+    LedgerHead,
+    LedgerTransaction,
+    MerkleNode,
+)
+from supporters.models import Supporter
+
+logger = logging.getLogger(__name__)
+
+
+class LedgerError(ValueError):
+    """A posting the books must refuse (unbalanced, empty, a zero or non-integer amount)."""
+
+
+@dataclass(frozen=True)
+class Line:
+    """One side of a posting: positive debits, negative credits, in minor units."""
+
+    account: Account
+    amount_minor: int
+    currency: str
+    designation: str = ""
+
+
+def utc_text(moment: datetime) -> str:
+    """A time as it enters an entry's canonical form: UTC, to the second."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# -- The chart of accounts ---------------------------------------------------------------
+
+
+def account_get(
+    *,
+    code: str,
+    name: str,
+    type: str,
+    contra: bool = False,
+    restricted: bool = False,
+    currency: str = "",
+    designation: str = "",
+) -> Account:
+    """The account with this code, made on first use (the chart grows with currencies and funds)."""
+    account = Account.objects.filter(code=code).first()
+    if account is not None:
+        return account
+    try:
+        with transaction.atomic():
+            return Account.objects.create(
+                code=code,
+                name=name,
+                type=type,
+                contra=contra,
+                restricted=restricted,
+                currency=currency,
+                designation=designation,
+            )
+    except IntegrityError:
+        return Account.objects.get(code=code)
+
+
+# -- Donor commitments ---------------------------------------------------------------------
+
+
+def donor_commitment(supporter: Supporter | None) -> str:
+    """A salted hash standing for the donor in the ledger; without the salt it names nobody."""
+    if supporter is None:
+        return ""
+    salt = DonorSalt.objects.filter(supporter=supporter).values_list("salt", flat=True).first()
+    if salt is None:
+        try:
+            with transaction.atomic():
+                salt = DonorSalt.objects.create(supporter=supporter, salt=secrets.token_hex(32)).salt
+        except IntegrityError:
+            salt = DonorSalt.objects.get(supporter=supporter).salt
+    return hashlib.sha256(f"{salt}:supporter:{supporter.pk}".encode()).hexdigest()
+
+
+# -- Appending ---------------------------------------------------------------------------------
+
+
+def _check_balanced(lines: Sequence[Line]) -> None:
+    if len(lines) < 2:
+        raise LedgerError("a ledger transaction needs two or more lines")
+    totals: dict[str, int] = defaultdict(int)
+    for line in lines:
+        if type(line.amount_minor) is not int or line.amount_minor == 0:
+            raise LedgerError(f"line amounts are non-zero integers in minor units, not {line.amount_minor!r}")
+        if line.account.currency and line.account.currency != line.currency:
+            raise LedgerError(f"account {line.account.code} holds {line.account.currency}, not {line.currency}")
+        totals[line.currency] += line.amount_minor
+    unbalanced = {currency: total for currency, total in totals.items() if total}
+    if unbalanced:
+        raise LedgerError(f"the lines do not balance: {unbalanced}")
+
+
+def _locked_head() -> LedgerHead:
+    head = LedgerHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:
+        LedgerHead.objects.get_or_create(pk=1)
+        head = LedgerHead.objects.select_for_update().get(pk=1)
+    return head
+
+
+def ledger_post(
+    *,
+    kind: str,
+    source_key: str,
+    occurred_at: datetime,
+    lines: Sequence[Line],
+    memo: str = "",
+    donation=None,
+    expense=None,
+    donor: Supporter | None = None,
+    posted_by=None,
+) -> tuple[LedgerTransaction, bool]:
+    """Post a balanced transaction once per ``source_key``; returns it and whether it is new."""
+    existing = LedgerTransaction.objects.filter(source_key=source_key).first()
+    if existing is not None:
+        return existing, False
+    _check_balanced(lines)
+    occurred_at = occurred_at.replace(microsecond=0)
+    commitment = donor_commitment(donor)
+    with transaction.atomic():
+        head = _locked_head()
+        # Checked again under the lock: a concurrent copy of this posting may have committed meanwhile.
+        existing = LedgerTransaction.objects.filter(source_key=source_key).first()
+        if existing is not None:
+            return existing, False
+        txn = LedgerTransaction.objects.create(
+            kind=kind,
+            source_key=source_key,
+            occurred_at=occurred_at,
+            memo=memo[:255],
+            donation=donation,
+            expense=expense,
+            posted_by=posted_by,
+        )
+        frontier = proofs.Frontier.restore(head.last_seq, ((h, bytes.fromhex(d)) for h, d in head.frontier))
+        previous = bytes.fromhex(head.last_chain_hash)
+        entries, nodes = [], []
+        for line in lines:
+            entry = LedgerEntry(
+                seq=head.last_seq + len(entries) + 1,
+                transaction=txn,
+                account=line.account,
+                transaction_uuid=str(txn.uuid),
+                kind=kind,
+                account_code=line.account.code,
+                amount_minor=line.amount_minor,
+                currency=line.currency,
+                occurred_at=occurred_at,
+                source_key=source_key,
+                designation=line.designation,
+                donor_commitment=commitment,
+            )
+            leaf = proofs.leaf_hash(entry_of(entry).canonical())
+            previous = proofs.chain_hash(previous, leaf)
+            entry.chain_hash = previous.hex()
+            entries.append(entry)
+            nodes.extend(MerkleNode(height=h, index=i, hash=d) for h, i, d in frontier.add(leaf))
+        LedgerEntry.objects.bulk_create(entries)
+        MerkleNode.objects.bulk_create(nodes)
+        head.last_seq = entries[-1].seq
+        head.last_chain_hash = previous.hex()
+        head.frontier = [[h, d.hex()] for h, d in frontier.stack]
+        head.save(update_fields=["last_seq", "last_chain_hash", "frontier", "updated_at"])
+    return txn, True
+
+
+def entry_of(row: LedgerEntry) -> proofs.Entry:
+    """The canonical entry of a stored row."""
+    return proofs.Entry(
+        seq=row.seq,
+        transaction=row.transaction_uuid,
+        kind=row.kind,
+        account=row.account_code,
+        amount_minor=row.amount_minor,
+        currency=row.currency,
+        occurred_at=utc_text(row.occurred_at),
+        source=row.source_key,
+        designation=row.designation,
+        donor=row.donor_commitment,
+    )
+
+
+# -- Signed checkpoints ------------------------------------------------------------------------
+
+
+def _private_key():
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    seed = settings.LEDGER_SIGNING_KEY
+    if not seed:
+        path = settings.LEDGER_SIGNING_KEY_FILE
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fresh = base64.b64encode(secrets.token_bytes(32)).decode()
+            try:
+                with open(path, "x", encoding="ascii") as handle:  # another process may have made it first
+                    handle.write(fresh + "\n")
+                path.chmod(0o600)
+            except FileExistsError:
+                pass
+        seed = path.read_text(encoding="ascii").strip()
+    return Ed25519PrivateKey.from_private_bytes(base64.b64decode(seed))
+
+
+def public_key_b64() -> str:
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    raw = _private_key().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return base64.b64encode(raw).decode()
+
+
+def organisation_name() -> str:
+    from wagtail.models import Site
+
+    from cms.models import OrganisationSettings
+
+    site = Site.objects.filter(is_default_site=True).first()
+    if site is None:
+        return "organisation"
+    return OrganisationSettings.for_site(site).organisation_name or site.site_name or "organisation"
+
+
+def tree_root(size: int) -> bytes:
+    """The Merkle root of the first ``size`` entries, from the stored complete subtrees."""
+    return proofs.range_hash(0, size, node_getter(proofs.subtrees(0, size))) if size else proofs.root_of([])
+
+
+def node_getter(keys: Iterable[tuple[int, int]]):
+    """Fetch these complete subtrees in one query; returns ``node(height, index)``."""
+    keys = set(keys)
+    found: dict[tuple[int, int], bytes] = {}
+    by_height: dict[int, list[int]] = defaultdict(list)
+    for height, index in keys:
+        by_height[height].append(index)
+    for height, indexes in by_height.items():
+        for index, digest in MerkleNode.objects.filter(height=height, index__in=indexes).values_list("index", "hash"):
+            found[(height, index)] = bytes(digest)
+
+    def node(height: int, index: int) -> bytes:
+        try:
+            return found[(height, index)]
+        except KeyError:
+            raise LookupError(f"the tree has no complete subtree at height {height}, index {index}") from None
+
+    return node
+
+
+def checkpoint_publish(*, force: bool = False) -> Checkpoint | None:
+    """Sign the tree as it stands, if it grew since the last checkpoint (or ``force`` and it is empty)."""
+    with transaction.atomic():
+        head = _locked_head()
+        size = head.last_seq
+        latest = Checkpoint.objects.order_by("-tree_size").first()
+        if (latest is not None and latest.tree_size >= size) or (size == 0 and not force):
+            return None
+        root = tree_root(size)
+        stamp = utc_text(timezone.now())
+        organisation = organisation_name()
+        message = proofs.tree_head_message(size=size, root=root, timestamp=stamp, organisation=organisation)
+        signature = base64.b64encode(_private_key().sign(message)).decode()
+        return Checkpoint.objects.create(
+            tree_size=size,
+            root_hash=root.hex(),
+            timestamp=stamp,
+            organisation=organisation,
+            public_key=public_key_b64(),
+            signature=signature,
+        )
+
+
+# -- Proofs served to the public -------------------------------------------------------------------
+
+
+def inclusion_document(*, seq: int, checkpoint: Checkpoint | None = None) -> dict:
+    """Entry ``seq``, its audit path and the signed checkpoint it is proved against (the latest by default)."""
+    checkpoint = checkpoint or Checkpoint.objects.order_by("-tree_size").first()
+    if checkpoint is None or seq > checkpoint.tree_size:
+        raise LookupError("no checkpoint covers this entry yet")
+    row = LedgerEntry.objects.get(seq=seq)
+    index, size = seq - 1, checkpoint.tree_size
+    path = proofs.inclusion_proof(index, size, node_getter(proofs.inclusion_nodes(index, size)))
+    return {
+        "entry": entry_of(row).as_dict(),
+        "leaf_index": index,
+        "audit_path": [digest.hex() for digest in path],
+        "checkpoint": checkpoint.as_dict(),
+    }
+
+
+def consistency_document(*, first: int, second: int) -> dict:
+    """Proof that the checkpoint of size ``second`` extends the one of size ``first``."""
+    older = Checkpoint.objects.get(tree_size=first)
+    newer = Checkpoint.objects.get(tree_size=second)
+    path = proofs.consistency_proof(first, second, node_getter(proofs.consistency_nodes(first, second)))
+    return {"first": older.as_dict(), "second": newer.as_dict(), "proof": [digest.hex() for digest in path]}
+
+
+# -- The audit log -------------------------------------------------------------------------------------
+
+
+def audit_record(*, actor, action: str, obj, summary: str, detail: dict | None = None) -> AuditEntry:
+    """Log a staff action on money (a refund, an offline gift, an expense decision, a voided receipt)."""
+    return AuditEntry.objects.create(
+        actor=actor,
+        action=action,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        summary=summary[:500],
+        detail=detail or {},
+    )
