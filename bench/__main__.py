@@ -4,6 +4,7 @@ Examples::
 
     python -m bench                        # every benchmark, 10 s per measurement
     python -m bench home --quick           # 2 s per measurement
+    python -m bench webhooks donations     # the Stripe webhook ingest and the donation start
     python -m bench --list
     DATABASE_URL=postgres://... REDIS_URL=redis://... python -m bench
 
@@ -21,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
-from bench import home
+from bench import donate, home, webhooks
 from bench.harness import (
     RESULTS_DIR,
     BenchContext,
@@ -35,6 +36,8 @@ from bench.harness import (
 # name -> run(ctx). A new benchmark is a module with a run() function, added here.
 BENCHMARKS: dict[str, Callable[[BenchContext], None]] = {
     home.NAME: home.run,
+    webhooks.NAME: webhooks.run,
+    donate.NAME: donate.run,
 }
 
 QUICK_DURATION = 2.0

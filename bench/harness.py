@@ -14,16 +14,21 @@ Pieces:
 
 - :func:`bench_env` builds the server's environment (DEBUG off, bench views
   on, the caller's DATABASE_URL and REDIS_URL passed through unchanged).
-- :func:`open_session` migrates, loads the demo site, collects static files
-  into a temporary STATIC_ROOT and yields a :class:`BenchContext`.
+- :func:`open_session` migrates, loads the demo site, makes the INSERT
+  baseline's table and the benchmark donate page (bench/dbtools.py), collects
+  static files into a temporary STATIC_ROOT and yields a :class:`BenchContext`.
 - :class:`Server` is gunicorn on a free loopback port, started and always
   stopped (SIGTERM, then SIGKILL) by a ``with`` block; one server per
   configuration, because settings are read at start-up.
-- :meth:`Server.measure` runs the load generator (bench/loadgen.py) in its
-  own process against one path and returns a :class:`Measurement`, with the
-  server's CPU use over the same window read from /proc.
+- :meth:`Server.measure` runs the load generator (bench/loadgen.py, or
+  bench/flowgen.py for operations of several requests) in its own process
+  and returns a :class:`Measurement`, with the server's CPU use over the
+  same window read from /proc.
+- :meth:`BenchContext.django` runs bench/dbtools.py against the session's
+  database, for the counts a benchmark checks after its run.
 - :class:`Report` collects rows, computes each row's ratio against the
-  baseline measured in the same server run, prints the table and saves JSON.
+  baseline measured in the same server run, records checks, notes and the
+  issue's targets, prints the table and saves JSON.
 
 Only the standard library is imported here; Django runs in the subprocesses.
 """
@@ -50,6 +55,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from bench.loadgen import LoadJob, LoadResult, Request
+from bench.stripe_events import encode, payment_intent_succeeded
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench" / "results"
@@ -57,6 +63,14 @@ GUNICORN_CONF = "platform/gunicorn.conf.py"
 HOST = "127.0.0.1"
 # The bare view: every middleware, no database, no template (bench/views.py).
 BARE = Request(method="GET", path="/bench/bare")
+# The write floor: every middleware and one INSERT of the body (bench/views.py); the body is
+# a Stripe event's size and shape, so it is also what the webhook endpoint stores per event.
+INSERT = Request(
+    method="POST",
+    path="/bench/insert",
+    headers={"Content-Type": "application/json"},
+    body=encode(payment_intent_succeeded("evt_bench_insert", created=1_790_000_000, number=0)),
+)
 
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 # Cores busy before the run above which the harness warns that the machine is not quiet.
@@ -157,14 +171,37 @@ def manage(env: Mapping[str, str], *args: str, timeout: float = 900) -> str:
     return output
 
 
-def prepare(env: Mapping[str, str]) -> None:
-    """Migrate, load the demo site (idempotent) and collect static files for ``env``."""
+def django_json(env: Mapping[str, str], *args: str, timeout: float = 300) -> dict[str, Any]:
+    """Run ``python -m bench.dbtools args`` with ``env`` and return the JSON line it prints.
+
+    The Django side of preparation and of the after-run checks (bench/dbtools.py):
+    the harness itself never imports Django.
+    """
+    command = [sys.executable, "-m", "bench.dbtools", *args]
+    completed = subprocess.run(
+        command, cwd=ROOT, env=dict(env), capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if completed.returncode != 0:
+        output = completed.stdout + completed.stderr
+        raise BenchError(f"bench.dbtools {' '.join(args)} failed ({completed.returncode}):\n{_tail(output)}")
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def prepare(env: Mapping[str, str]) -> dict[str, Any]:
+    """Migrate, load the demo site (idempotent), make what the benchmarks need, collect static files.
+
+    Returns what bench/dbtools.py made: the donate page's path and form, for
+    the benchmarks that post to it.
+    """
     progress("migrate")
     manage(env, "migrate", "--noinput")
     progress("load_demo")
     manage(env, "load_demo")
+    progress("bench table and donate page")
+    site = django_json(env, "prepare")
     progress("collectstatic")
     manage(env, "collectstatic", "--noinput")
+    return site
 
 
 _DESCRIBE = """
@@ -182,6 +219,7 @@ print(json.dumps({
     "conn_max_age": db.get("CONN_MAX_AGE", 0),
     "cache": settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1],
     "celery_eager": settings.CELERY_TASK_ALWAYS_EAGER,
+    "celery_broker": settings.CELERY_BROKER_URL.split("://", 1)[0],
     "python": sys.version.split()[0],
     "django": django.get_version(),
     "wagtail": wagtail.__version__,
@@ -342,6 +380,8 @@ class Measurement:
     machine_cpu: float = 0.0
     # Client connections held by each gunicorn worker when the window opened.
     connections_per_worker: list[int] = field(default_factory=list)
+    # For a flow (bench/flowgen.py): its own counts and each step's latency.
+    flow: dict[str, Any] = field(default_factory=dict)
 
     @property
     def other_cpu(self) -> float:
@@ -513,21 +553,28 @@ class Server:
         rate: float | None = None,
         factory: str | None = None,
         factory_args: Mapping[str, Any] | None = None,
+        flow: str | None = None,
+        describe: Request | None = None,
     ) -> Measurement:
-        """Drive this server with ``request`` (or a request ``factory``) and measure.
+        """Drive this server with ``request`` (or a request ``factory``, or a ``flow``) and measure.
 
         The load generator runs in its own process; the server's CPU use is
         read from /proc when the client announces the start and the end of
         the measured window. ``rate`` switches to an open loop at that many
-        requests per second; see bench/loadgen.py.
+        requests (or operations) per second; see bench/loadgen.py. A ``flow``
+        (``"package.module:function"``, with ``factory_args``) runs operations
+        of several requests in bench/flowgen.py instead; ``describe`` is the
+        request shown for it (or for a factory) in the report.
         """
         if self.process is None or self.process.poll() is not None:
             raise BenchError("the server is not running")
+        if flow is not None and (request is not None or factory is not None):
+            raise ValueError("give a flow, or a request or factory, not both")
         job = LoadJob(
             host=HOST,
             port=self.port,
             request=request,
-            factory=factory,
+            factory=flow or factory,
             factory_args=dict(factory_args or {}),
             concurrency=load.concurrency,
             duration=load.duration,
@@ -538,15 +585,21 @@ class Server:
             connect_interval=load.connect_interval,
             requests_per_connection=load.requests_per_connection,
         )
-        label = f"{request.method} {request.path}" if request else factory
-        progress(f"  {label}: {load.warmup:g} s warm-up, {load.duration:g} s measured, {load.concurrency} connections")
+        label = f"{request.method} {request.path}" if request else (flow or factory)
+        pace = f" at {rate:g}/s" if rate else ""
+        progress(
+            f"  {label}: {load.warmup:g} s warm-up, {load.duration:g} s measured{pace}, {load.concurrency} connections"
+        )
         meters = (self.cpu_seconds, services_cpu_seconds, machine_cpu_seconds)
         spread: list[int] = []
-        result, (server_cpu, services_cpu, machine_cpu) = _run_client(
-            job, meters, at_start=lambda: spread.extend(self.connections_per_worker())
+        result, (server_cpu, services_cpu, machine_cpu), extra = _run_client(
+            job,
+            meters,
+            at_start=lambda: spread.extend(self.connections_per_worker()),
+            module="bench.flowgen" if flow else "bench.loadgen",
         )
         if request is None:
-            request = Request(method="*", path=str(factory))
+            request = describe or Request(method="*", path=str(flow or factory))
         return Measurement(
             request=request,
             result=result,
@@ -554,6 +607,7 @@ class Server:
             services_cpu=services_cpu,
             machine_cpu=machine_cpu,
             connections_per_worker=spread,
+            flow=extra,
         )
 
 
@@ -561,17 +615,20 @@ def _run_client(
     job: LoadJob,
     meters: tuple[Callable[[], float], ...],
     at_start: Callable[[], object] | None = None,
-) -> tuple[LoadResult, tuple[float, ...]]:
-    """Run ``python -m bench.loadgen`` for ``job``.
+    module: str = "bench.loadgen",
+) -> tuple[LoadResult, tuple[float, ...], dict[str, Any]]:
+    """Run ``python -m module`` (bench.loadgen, or bench.flowgen for a flow) for ``job``.
 
     Each meter returns a running total of CPU seconds; it is read when the
     client announces the start and the end of the window, and returned as
     the rate over the window (cores busy), in the same order. ``at_start``
-    is called when the window opens, after the meters are read.
+    is called when the window opens, after the meters are read. The third
+    value is the flow's summary (empty for plain requests).
     """
+    extra: dict[str, Any] = {}
     with tempfile.TemporaryFile() as errors:
         client = subprocess.Popen(
-            [sys.executable, "-m", "bench.loadgen"],
+            [sys.executable, "-m", module],
             cwd=ROOT,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -596,7 +653,9 @@ def _run_client(
                 elif line == "done":
                     end, wall_end = [meter() for meter in meters], time.monotonic()
                 elif line.startswith("{"):
-                    result = LoadResult.from_dict(json.loads(line))
+                    data = json.loads(line)
+                    extra = data.pop("flow", None) or {}
+                    result = LoadResult.from_dict(data)
             client.wait(timeout=60)
         finally:
             if client.poll() is None:
@@ -607,7 +666,7 @@ def _run_client(
             raise BenchError(f"the load generator failed ({client.returncode}):\n{_tail(errors.read().decode())}")
     window = wall_end - wall_start
     rates = tuple(round((b - a) / window, 3) if window > 0 else 0.0 for a, b in zip(start, end, strict=True))
-    return result, rates
+    return result, rates, extra
 
 
 # -- Reporting ----------------------------------------------------------------
@@ -639,16 +698,27 @@ class Row:
             "other_cpu": self.measurement.other_cpu,
             "connections_per_worker": self.measurement.connections_per_worker,
             **asdict(self.measurement.result),
+            **({"flow": self.measurement.flow} if self.measurement.flow else {}),
         }
 
 
 LEGEND = (
-    "req/s, p50, p99: 2xx answers to requests sent in the measured window (the warm-up is left out).",
+    "req/s, p50, p99: 2xx answers to requests sent in the measured window (the warm-up is left out);",
+    "     for a flow of several requests (donation start: POST, then GET of the payment step), operations.",
     "ratio: req/s over the baseline's req/s, both measured against the same server in the same run.",
     "cpu: cores busy during the window. srv = gunicorn master and workers, cli = the load generator,",
     "     db = local PostgreSQL and Redis, other = everything else on the machine.",
     "conns/worker: client connections each gunicorn worker held when the window opened.",
 )
+
+
+@dataclass
+class Target:
+    """A figure the issue asks for, compared with what was measured (reported, never a failed check)."""
+
+    name: str
+    met: bool
+    measured: str
 
 
 @dataclass
@@ -672,6 +742,7 @@ class Report:
         self.rows: list[Row] = []
         self.checks: list[Check] = []
         self.notes: list[str] = []
+        self.targets: list[Target] = []
         self._baselines: dict[int, str] = {}
 
     @property
@@ -687,7 +758,13 @@ class Report:
         *,
         baseline: Measurement | None = None,
     ) -> Row:
-        """Add a row; its ratio is its req/s over ``baseline``'s, which must be a row already added."""
+        """Add a row; its ratio is its req/s over ``baseline``'s, which must be a row already added.
+
+        A row with errors, or with no successful response, is a failed check;
+        except that an open-loop row (a ``rate``) whose requests were all still
+        waiting for their turn when the window closed is a note: the server
+        fell behind the schedule, which its figures show, and nothing failed.
+        """
         baseline_name = None
         ratio = None
         if baseline is not None:
@@ -707,7 +784,13 @@ class Report:
             f"{benchmark} {run} {endpoint}: {result.errors} errors "
             f"(statuses {result.statuses}, failures {result.failures})",
         )
-        self.check(result.requests > 0, f"{benchmark} {run} {endpoint}: no successful responses")
+        if result.requests == 0 and result.errors == 0 and result.target_rate:
+            self.note(
+                f"{benchmark} {run} {endpoint}: no request due in the window at {result.target_rate:g}/s was sent "
+                "before it closed: the server fell behind the schedule (its capacity is below that rate)"
+            )
+        else:
+            self.check(result.requests > 0, f"{benchmark} {run} {endpoint}: no successful responses")
         spread = measurement.connections_per_worker
         if len(spread) > 1 and 0 in spread and sum(spread) >= len(spread):
             self.note(
@@ -720,6 +803,13 @@ class Report:
                 "cores busy during the window; these figures are lower and noisier than on a quiet machine"
             )
         return row
+
+    def target(self, name: str, met: bool, measured: str) -> Target:
+        """Record a target (``name``: what is asked, ``measured``: what we got); shown under the table."""
+        target = Target(name, met, measured)
+        self.targets.append(target)
+        progress(f"target: {name}: {'met' if met else 'NOT met'} ({measured})")
+        return target
 
     def note(self, message: str) -> None:
         """Something worth knowing about the figures that is not a failed check (shown, never fatal)."""
@@ -792,6 +882,10 @@ class Report:
         """The table, the checks and what the columns mean (the header is printed first, on its own)."""
         parts = [self.table(), ""]
         parts.extend(f"ok: {check.message}" for check in self.checks if check.ok and check.listed)
+        parts.extend(
+            f"target: {target.name}: {'met' if target.met else 'NOT met'} ({target.measured})"
+            for target in self.targets
+        )
         parts.extend(f"note: {message}" for message in self.notes)
         parts.extend(f"WARNING: {message}" for message in self.warnings)
         parts.extend(["", *LEGEND])
@@ -802,6 +896,7 @@ class Report:
             "facts": self.facts,
             "rows": [row.to_dict() for row in self.rows],
             "checks": [asdict(check) for check in self.checks],
+            "targets": [asdict(target) for target in self.targets],
             "warnings": self.warnings,
             "notes": self.notes,
         }
@@ -826,10 +921,18 @@ class BenchContext:
     load: LoadOptions
     server_options: ServerOptions
     report: Report
+    # What the preparation made (bench/dbtools.py prepare): the donate page's path and form.
+    site: dict[str, Any] = field(default_factory=dict)
+    # What the server uses (describe_settings): database, cache, whether Celery runs eagerly.
+    settings: dict[str, Any] = field(default_factory=dict)
 
     def server(self, label: str, **env_overrides: str) -> Server:
         """A server (not yet started; use ``with``) with these settings on top of the session's."""
         return Server({**self.env, **env_overrides}, self.server_options, label=label)
+
+    def django(self, *args: str, **env_overrides: str) -> dict[str, Any]:
+        """``python -m bench.dbtools args`` against the session's database (counts after a run)."""
+        return django_json({**self.env, **env_overrides}, *args)
 
 
 @contextlib.contextmanager
@@ -843,7 +946,7 @@ def open_session(
     static_root = Path(tempfile.mkdtemp(prefix="bench-static-"))
     try:
         env = bench_env(static_root, base_env)
-        prepare(env)
+        site = prepare(env)
         settings = describe_settings(env)
         machine = machine_facts()
         background = background_load()
@@ -854,6 +957,9 @@ def open_session(
             "database": f"{settings['database']} {settings['database_version']}"
             + (f" (CONN_MAX_AGE {settings['conn_max_age']})" if settings["database"] != "sqlite" else ""),
             "cache": settings["cache"],
+            "celery": "eager: tasks run inside the request that queues them (no broker)"
+            if settings["celery_eager"]
+            else f"{settings['celery_broker']} broker; the harness starts no worker, so queued tasks wait",
             "gunicorn": f"{settings['gunicorn']}, gthread, {server_options.workers} workers x "
             f"{server_options.threads} threads, max_requests {server_options.max_requests or 'off'}",
             "load": f"{load.concurrency} keep-alive connections, {load.warmup:g} s warm-up + "
@@ -867,6 +973,8 @@ def open_session(
                 f"{background:.2f} cores were busy before the benchmark started; "
                 "other work on this machine will lower and scatter the figures"
             )
-        yield BenchContext(env=env, load=load, server_options=server_options, report=report)
+        yield BenchContext(
+            env=env, load=load, server_options=server_options, report=report, site=site, settings=settings
+        )
     finally:
         shutil.rmtree(static_root, ignore_errors=True)

@@ -8,4 +8,5 @@ app_name = "bench"
 
 urlpatterns = [
     path("bare", views.bare, name="bare"),
+    path("insert", views.insert, name="insert"),
 ]
