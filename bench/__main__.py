@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
-from bench import donate, home, webhooks
+from bench import donate, home, receipts, webhooks
 from bench.harness import (
     RESULTS_DIR,
     BenchContext,
@@ -38,6 +38,7 @@ BENCHMARKS: dict[str, Callable[[BenchContext], None]] = {
     home.NAME: home.run,
     webhooks.NAME: webhooks.run,
     donate.NAME: donate.run,
+    receipts.NAME: receipts.run,
 }
 
 QUICK_DURATION = 2.0

@@ -201,6 +201,7 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "cms.tasks.heartbeat", "schedule": 60.0},
     "webhook-events-sweep": {"task": "donations.tasks.webhook_events_sweep", "schedule": 60.0},
     "sandbox-renewals": {"task": "donations.tasks.sandbox_renewals", "schedule": 3600.0},
+    "sandbox-payouts": {"task": "donations.tasks.sandbox_payouts_pay", "schedule": 86400.0},
 }
 
 # Full-page cache for anonymous visitors, cleared whenever content is published.
@@ -359,16 +360,26 @@ DONATION_CAPTCHA_VERIFIER = env.str("DONATION_CAPTCHA_VERIFIER", "")
 # -- The ledger ---------------------------------------------------------------
 
 # The Ed25519 key that signs the ledger's checkpoints: base64 of its 32-byte private seed
-# (`manage.py ledger_keygen` prints one). Required in production; otherwise generated once
-# into var/ledger-signing.key.
+# (`manage.py ledger_keygen` prints one), or a file holding it, made on first use if missing
+# (var/ledger-signing.key by default). Production asks for one of the two explicitly.
 LEDGER_SIGNING_KEY = env.str("LEDGER_SIGNING_KEY", "")
-LEDGER_SIGNING_KEY_FILE = VAR_DIR / "ledger-signing.key"
-if PRODUCTION and not LEDGER_SIGNING_KEY:
-    env.error("LEDGER_SIGNING_KEY", "is required in production: base64 of an Ed25519 seed (manage.py ledger_keygen).")
+LEDGER_SIGNING_KEY_FILE = Path(env.str("LEDGER_SIGNING_KEY_FILE", str(VAR_DIR / "ledger-signing.key")))
+if PRODUCTION and not LEDGER_SIGNING_KEY and not env.raw("LEDGER_SIGNING_KEY_FILE"):
+    env.error(
+        "LEDGER_SIGNING_KEY",
+        "is required in production (base64 of an Ed25519 seed: manage.py ledger_keygen), "
+        "or LEDGER_SIGNING_KEY_FILE naming a file that holds one (made on first use if missing).",
+    )
 LEDGER_CHECKPOINT_SECONDS = env.int("LEDGER_CHECKPOINT_SECONDS", 300, minimum=10)
 CELERY_BEAT_SCHEDULE["ledger-checkpoint"] = {
     "task": "donations.tasks.ledger_checkpoint_publish",
     "schedule": float(LEDGER_CHECKPOINT_SECONDS),
+}
+# The tax sentence printed on every receipt; empty means a neutral default, translated.
+RECEIPT_TAX_STATEMENT = env.str("RECEIPT_TAX_STATEMENT", "")
+CELERY_BEAT_SCHEDULE["receipt-statements-after-year-end"] = {
+    "task": "donations.tasks.statement_batch_after_year_end",
+    "schedule": 86_400.0,
 }
 
 # Blocks other apps add to the shared page body (config wires them; cms never imports them).

@@ -17,6 +17,7 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("webhooks/stripe/", donation_views.stripe_webhook, name="stripe_webhook"),
+    path("ledger/", include("donations.ledger.urls")),
 ]
 
 if settings.SERVE_MEDIA:
@@ -28,6 +29,8 @@ if getattr(settings, "BENCH_ENDPOINTS", False):
 urlpatterns += i18n_patterns(
     path("search/", cms_views.search, name="search"),
     path("donate/", include("donations.urls")),
+    path("receipts/", include("donations.receipts.urls")),
+    path("transparency/", include("donations.ledger.public_urls")),
     path("", include(wagtail_urls)),
     prefix_default_language=False,
 )

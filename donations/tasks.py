@@ -88,3 +88,39 @@ def ledger_checkpoint_publish() -> int | None:
 
     checkpoint = checkpoint_publish()
     return checkpoint.tree_size if checkpoint else None
+
+
+@shared_task(name="donations.tasks.sandbox_payouts_pay")
+def sandbox_payouts_pay() -> int:
+    """Once a day: the sandbox's pretend processor pays its balance in each currency to the bank."""
+    from donations.ledger.reconciliation import sandbox_payouts_pay as pay
+
+    return len(pay())
+
+
+# -- Receipts and annual statements ---------------------------------------------------------------
+
+
+@shared_task(name="donations.tasks.receipt_deliver", autoretry_for=(OSError,), retry_backoff=True)
+def receipt_deliver(receipt_pk: int) -> bool:
+    """Email the receipt's current PDF (first issue, or after it was amended or voided) once."""
+    from donations.receipts.services import receipt_deliver as deliver
+
+    return deliver(receipt_id=receipt_pk)
+
+
+@shared_task(name="donations.tasks.statement_batch_run", autoretry_for=(OSError,), retry_backoff=True)
+def statement_batch_run(batch_pk: int) -> int:
+    """Make and email every donor's annual statement for the batch's year; resumable."""
+    from donations.receipts.statements import statement_batch_run as run
+
+    return run(batch_id=batch_pk)
+
+
+@shared_task(name="donations.tasks.statement_batch_after_year_end")
+def statement_batch_after_year_end() -> int | None:
+    """Daily: once a fiscal year has ended, start its statements batch (once)."""
+    from donations.receipts.statements import statement_batch_for_ended_year
+
+    batch = statement_batch_for_ended_year()
+    return batch.pk if batch else None

@@ -34,6 +34,7 @@ from donations.gateways.events import normalize
 from donations.gateways.sandbox import Outcome, SandboxCard, SandboxGateway
 from donations.models import Donation, FeeRule
 from donations.money import MINIMUM, AmountError, format_money
+from donations.receipts.models import Receipt
 from donations.services import (
     Consented,
     GiftRequest,
@@ -396,7 +397,8 @@ def stripe_return(request: HttpRequest, reference: uuid.UUID) -> HttpResponse:
 
 def thanks(request: HttpRequest, reference: uuid.UUID) -> HttpResponse:
     donation = _donation_for(request, reference)
-    return render(request, "donations/thanks.html", _summary(donation))
+    receipt = Receipt.objects.filter(donation=donation).first() if donation.paid else None
+    return render(request, "donations/thanks.html", {**_summary(donation), "receipt": receipt})
 
 
 # -- Webhooks ----------------------------------------------------------------------

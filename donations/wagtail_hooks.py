@@ -208,3 +208,7 @@ def register_offline_gift_item() -> MenuItem:
     return OfflineGiftMenuItem(
         _("Record an offline gift"), "/admin/donations/staff/offline/new/", icon_name="plus", order=151
     )
+
+
+from donations.ledger import admin as _ledger_admin  # noqa: E402, F401 - the auditor workspace and expenses
+from donations.receipts import admin as _receipts_admin  # noqa: E402, F401 - annual statements

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import secrets
@@ -19,7 +20,7 @@ SETTINGS_VARIABLES = {
     "DJANGO_ENV", "DEBUG", "SECRET_KEY", "SECRET_KEY_FILE", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL",
     "CELERY_BROKER_URL", "EMAIL_URL", "TIME_ZONE", "LANGUAGE_CODE", "HTTPS", "BENCH_ENDPOINTS", "PAGE_CACHE_SECONDS",
     "DJANGO_ALLOW_ASYNC_UNSAFE", "STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET",
-    "STRIPE_API_BASE", "SANDBOX_PAYMENTS",
+    "STRIPE_API_BASE", "SANDBOX_PAYMENTS", "LEDGER_SIGNING_KEY", "LEDGER_SIGNING_KEY_FILE",
 }  # fmt: skip
 
 
@@ -46,6 +47,7 @@ def production_env(**overrides: str) -> dict[str, str]:
         "STRIPE_SECRET_KEY": "sk_live_" + "x" * 24,
         "STRIPE_PUBLISHABLE_KEY": "pk_live_" + "x" * 24,
         "STRIPE_WEBHOOK_SECRET": "whsec_" + "x" * 32,
+        "LEDGER_SIGNING_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
         **overrides,
     }
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from donations.ledger.models import Account, LedgerTransaction
 from donations.ledger.services import Line, account_get, ledger_post
+from donations.receipts.services import receipt_event_apply
 
 ASSET, INCOME, EXPENSE = Account.Type.ASSET, Account.Type.INCOME, Account.Type.EXPENSE
 Kind = LedgerTransaction.Kind
@@ -186,6 +187,7 @@ def post_donation_event(event) -> LedgerTransaction | None:
     kind, debit, credit = rules[event.kind]
     lines = _pair(debit(), credit(), event.amount_minor, currency, designation)
     txn, _new = ledger_post(kind=kind, source_key=f"event:{event.key}", lines=lines, **common)
+    receipt_event_apply(event)  # a refund or a lost dispute amends or voids the gift's receipt
     return txn
 
 

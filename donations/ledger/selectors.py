@@ -52,7 +52,7 @@ def entries(
 
 def balances(*, until: datetime | None = None, currency: str | None = None) -> list[Balance]:
     """Debits and credits per account and currency: the trial balance's rows."""
-    rows = entries(until=until, currency=currency)
+    rows = entries(until=until, currency=currency).order_by()  # no ordering: it would split the groups
     debit = defaultdict(int)
     credit = defaultdict(int)
     for account_id, cur, amount in (
@@ -79,7 +79,7 @@ def designation_totals(
     result: dict[str, dict[str, dict[str, int]]] = defaultdict(
         lambda: defaultdict(lambda: {"raised": 0, "refunds": 0, "chargebacks": 0, "fees": 0, "spent": 0})
     )
-    rows = entries(since=since, until=until, designation=designation)
+    rows = entries(since=since, until=until, designation=designation).order_by()
     income = rows.filter(account__type=Account.Type.INCOME)
     for key, cur, code, total in income.values_list("designation", "currency", "account_code").annotate(
         total=Sum("amount_minor")
@@ -101,9 +101,13 @@ def designation_totals(
 
 def spent_by_category(*, designation: str | None = None) -> dict[str, dict[str, int]]:
     """Approved expenses per category and currency (minor units)."""
-    rows = entries(designation=designation).filter(
-        account__type=Account.Type.EXPENSE,
-        kind__in=[LedgerTransaction.Kind.EXPENSE, LedgerTransaction.Kind.DISBURSEMENT],
+    rows = (
+        entries(designation=designation)
+        .order_by()
+        .filter(
+            account__type=Account.Type.EXPENSE,
+            kind__in=[LedgerTransaction.Kind.EXPENSE, LedgerTransaction.Kind.DISBURSEMENT],
+        )
     )
     result: dict[str, dict[str, int]] = defaultdict(dict)
     for code, cur, total in rows.values_list("account_code", "currency").annotate(total=Sum("amount_minor")):

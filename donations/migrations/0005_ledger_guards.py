@@ -71,7 +71,7 @@ BACKWARD = "".join(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table};\n" f
 
 def guards_on(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FORWARD)
+        schema_editor.execute(FORWARD, params=None)  # no parameters: the "%" are PL/pgSQL placeholders
 
 
 def guards_off(apps, schema_editor):

@@ -13,6 +13,7 @@ from wagtail.models import Site
 from cms.models import OrganisationSettings
 from donations.models import Donation, DonationEvent
 from donations.money import format_money
+from donations.receipts.services import receipt_attachment_for_confirmation
 from donations.services.events import donation_event_record
 
 
@@ -21,13 +22,15 @@ def _organisation() -> OrganisationSettings | None:
     return OrganisationSettings.for_site(site) if site else None
 
 
-def _send(*, template: str, to: str, context: dict[str, Any], language: str) -> None:
+def _send(*, template: str, to: str, context: dict[str, Any], language: str, attachments: list | None = None) -> None:
     with translation.override(language):
         subject = " ".join(render_to_string(f"donations/email/{template}_subject.txt", context).split())
         text = render_to_string(f"donations/email/{template}.txt", context)
         html = render_to_string(f"donations/email/{template}.html", context)
     message = EmailMultiAlternatives(subject, text, to=[to])
     message.attach_alternative(html, "text/html")
+    for name, content, mimetype in attachments or []:
+        message.attach(name, content, mimetype)
     message.send()
 
 
@@ -46,7 +49,9 @@ def _context(donation: Donation) -> dict[str, Any]:
         }
 
 
-def _send_once(*, donation_id: int, sent_field: str, template: str, kind: str, recipient: str = "") -> bool:
+def _send_once(
+    *, donation_id: int, sent_field: str, template: str, kind: str, recipient: str = "", attach_receipt: bool = False
+) -> bool:
     """Send one kind of email about a paid gift, at most once: the gift's row is locked while it goes."""
     with transaction.atomic():
         donation = (
@@ -57,7 +62,10 @@ def _send_once(*, donation_id: int, sent_field: str, template: str, kind: str, r
         to = getattr(donation, recipient) if recipient else donation.supporter.email
         if getattr(donation, sent_field) is not None or not donation.paid or not to:
             return False
-        _send(template=template, to=to, context=_context(donation), language=donation.language)
+        # The receipt travels with the thank-you (it was numbered with the payment): one email, not two.
+        attachments = receipt_attachment_for_confirmation(donation_id=donation.pk) if attach_receipt else []
+        context = {**_context(donation), "receipt_attached": bool(attachments)}
+        _send(template=template, to=to, context=context, language=donation.language, attachments=attachments)
         sent_at = timezone.now()
         setattr(donation, sent_field, sent_at)
         donation.save(update_fields=[sent_field, "updated_at"])
@@ -72,6 +80,7 @@ def donation_confirmation_send(*, donation_id: int) -> bool:
         sent_field="confirmation_sent_at",
         template="confirmation",
         kind=DonationEvent.Kind.CONFIRMATION_SENT,
+        attach_receipt=True,
     )
 
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from donations.gateways import GatewayError, gateway_for
 from donations.gateways.events import GatewayEvent, Kind
+from donations.ledger.services import audit_record
 from donations.models import Donation, DonationEvent, Frequency, GatewayName, RefundRequest
 from donations.money import format_money
 from donations.services.events import donation_event_record, event_apply
@@ -59,6 +60,20 @@ def donation_refund(
             request.status = RefundRequest.Status.SUCCEEDED
             request.gateway_refund_id = result.refund_id
             request.save(update_fields=["status", "gateway_refund_id"])
+            audit_record(
+                actor=user,
+                action="donation.refunded",
+                obj=locked,
+                summary=_("Refund of %(amount)s on gift %(reference)s")
+                % {"amount": format_money(amount_minor, locked.currency), "reference": locked.short_reference},
+                detail={
+                    "refund_request": str(request.pk),
+                    "amount_minor": amount_minor,
+                    "currency": locked.currency,
+                    "reason": request.reason,
+                    "gateway_refund_id": result.refund_id,
+                },
+            )
     except IntegrityError:  # the same form, submitted twice at once
         return RefundRequest.objects.get(pk=request_id)
     except GatewayError as exc:
@@ -148,6 +163,32 @@ def donation_record_offline(
                 actor=user,
                 detail={"method": method, "reference": reference},
             )
+            audit_record(
+                actor=user,
+                action="donation.offline_recorded",
+                obj=donation,
+                summary=_("Offline gift of %(amount)s recorded (%(reference)s)")
+                % {"amount": format_money(amount_minor, currency), "reference": donation.short_reference},
+                detail={
+                    "amount_minor": amount_minor,
+                    "currency": currency,
+                    "method": method,
+                    "reference": reference,
+                    "received_on": received_on.isoformat(),
+                    "evidence": bool(evidence),
+                },
+            )
+            _receipt_send_after_commit(donation)
     except IntegrityError:
         return Donation.objects.get(attempt_id=request_id)
     return donation
+
+
+def _receipt_send_after_commit(donation: Donation) -> None:
+    """An offline gift has no confirmation email: its receipt goes on its own, once the gift is committed."""
+    from donations.receipts.models import Receipt
+    from donations.tasks import receipt_deliver
+
+    receipt_id = Receipt.objects.filter(donation=donation).values_list("pk", flat=True).first()
+    if receipt_id is not None:
+        receipt_deliver.delay_on_commit(receipt_id)
