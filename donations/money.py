@@ -122,8 +122,14 @@ def format_money(minor: int, currency: str, language: str | None = None, *, shor
     if short and minor % 10 ** exponent(currency) == 0:
         pattern = parse_pattern(locale.currency_formats["standard"])
         pattern.frac_prec = (0, 0)
-        return pattern.apply(major, locale, currency=currency, currency_digits=False)
-    return format_currency(major, currency, locale=locale)
+        text = pattern.apply(major, locale, currency=currency, currency_digits=False)
+    else:
+        text = format_currency(major, currency, locale=locale)
+    if locale.character_order == "right-to-left":
+        # In right-to-left text the bidi algorithm would move the "$" of "US$" to the wrong side
+        # ("$US 50.00"): isolate the amount as a left-to-right run (LRI ... PDI) wherever it lands.
+        return f"\u2066{text}\u2069"
+    return text
 
 
 def format_plain(minor: int, currency: str) -> str:

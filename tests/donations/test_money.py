@@ -56,7 +56,7 @@ def test_limits_exist_for_every_currency():
 @pytest.mark.parametrize(
     ("minor", "currency", "language", "shown"),
     [(5000, "USD", "en", "$50.00"), (20_000, "JOD", "en", "JOD20.000"), (5000, "JPY", "en", "¥5,000"),
-     (5000, "USD", "ar", "\u200f50.00\xa0US$")],
+     (5000, "USD", "ar", "\u2066\u200f50.00\xa0US$\u2069")],
 )  # fmt: skip
 def test_display_in_the_readers_language(minor, currency, language, shown):
     assert format_money(minor, currency, language) == shown
