@@ -49,7 +49,6 @@ from typing import Any
 
 from bench.loadgen import (
     _CONNECTION_LOST,
-    DRAIN_SECONDS,
     READ_LIMIT,
     LoadJob,
     LoadResult,
@@ -58,6 +57,7 @@ from bench.loadgen import (
     _Run,
     _say,
     _Stream,
+    drive,
     percentile,
 )
 
@@ -312,31 +312,8 @@ class FlowRun(_Run):
 async def run_flow(job: LoadJob, announce: Callable[[str], None] = _say) -> tuple[LoadResult, dict[str, Any]]:
     """Run the flow ``job`` names, as loadgen.run_load runs a request; return the result and the flow's summary."""
     run = FlowRun(job)
-    opened = await run.open_all()
-    run.schedule_start = time.perf_counter()
-    tasks = [asyncio.create_task(run.connection(stream)) for stream in opened]
-    try:
-        await asyncio.sleep(job.warmup)
-        cpu_start, started = time.process_time(), time.perf_counter()
-        run.window_start = started
-        run.measuring = True
-        announce("measuring")
-        await asyncio.sleep(job.duration)
-        run.measuring = False
-        cpu_end, ended = time.process_time(), time.perf_counter()
-        run.stopping = True
-        announce("done")
-        _done, pending = await asyncio.wait(tasks, timeout=min(job.timeout, DRAIN_SECONDS))
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
-        for task in tasks:
-            if not task.cancelled() and task.exception() is not None:
-                raise RuntimeError("a client session crashed") from task.exception()
-    finally:
-        for task in tasks:
-            task.cancel()
-    return run.result(ended - started, cpu_end - cpu_start), run.summary()
+    result = await drive(run, job, announce, unit="session")
+    return result, run.summary()
 
 
 def main() -> None:

@@ -467,7 +467,15 @@ def _say(line: str) -> None:
 
 async def run_load(job: LoadJob, announce: Callable[[str], None] = _say) -> LoadResult:
     """Run ``job`` in this process's event loop; ``announce`` is told when the window opens and closes."""
-    run = _Run(job)
+    return await drive(_Run(job), job, announce, unit="connection")
+
+
+async def drive(run: Any, job: LoadJob, announce: Callable[[str], None], *, unit: str) -> LoadResult:
+    """Open every connection, warm up, measure for the window, let the stragglers finish, return the figures.
+
+    ``run`` is a _Run or a flowgen.FlowRun: both open connections, serve one
+    (``connection``) and build the result; ``unit`` names a client for errors.
+    """
     opened = await run.open_all()
     run.schedule_start = time.perf_counter()
     tasks = [asyncio.create_task(run.connection(stream)) for stream in opened]
@@ -488,7 +496,7 @@ async def run_load(job: LoadJob, announce: Callable[[str], None] = _say) -> Load
         await asyncio.gather(*pending, return_exceptions=True)
         for task in tasks:
             if not task.cancelled() and task.exception() is not None:
-                raise RuntimeError("a client connection crashed") from task.exception()
+                raise RuntimeError(f"a client {unit} crashed") from task.exception()
     finally:
         for task in tasks:
             task.cancel()

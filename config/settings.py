@@ -385,7 +385,7 @@ CELERY_BEAT_SCHEDULE["receipt-statements-after-year-end"] = {
 # Blocks other apps add to the shared page body (config wires them; cms never imports them).
 CMS_EXTRA_BLOCKS = [("donate", "donations.blocks.DonateBlock")]
 # What `manage.py load_demo` runs, in dependency order.
-DEMO_LOADERS = ["cms.demo.load_demo", "donations.demo.load_demo"]
+DEMO_LOADERS = ["cms.demo.load_demo", "donations.demo.load_demo", "donations.demo.load_demo_gifts"]
 
 # -- Wagtail --------------------------------------------------------------
 

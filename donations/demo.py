@@ -77,7 +77,6 @@ def load_demo(report: DemoReport) -> None:
     arabic = Locale.objects.filter(language_code="ar").first()
     if arabic is not None:
         ensure_translation(page, arabic, content("ar"), report)
-    load_demo_gifts(report)
 
 
 # Demo donors: gifts made through the same services and sandbox events as a real donor's,
