@@ -46,15 +46,16 @@ def run(ctx) -> None:
         return
     for line in describe(figures):
         ctx.report.note(line)
-    ctx.report.check(
+    # Targets are reported, never failed checks (docs/benchmarks.md).
+    ctx.report.target(
+        "ledger_verify over 1M entries under 10 s",
         figures["verify_s"] < VERIFY_TARGET_S,
-        f"ledger: ledger_verify took {figures['verify_s']:.2f} s over {figures['entries']} entries (target < 10 s)",
-        f"ledger: ledger_verify {figures['verify_s']:.2f} s over {figures['entries']} entries",
+        f"{figures['verify_s']:.2f} s over {figures['entries']:,} entries",
     )
-    ctx.report.check(
+    ctx.report.target(
+        "inclusion proof p99 under 5 ms with at most 20 hashes",
         figures["proof_p99_ms"] < PROOF_P99_TARGET_MS and figures["proof_max_hashes"] <= PROOF_MAX_HASHES,
-        f"ledger: inclusion proof p99 {figures['proof_p99_ms']:.2f} ms, up to {figures['proof_max_hashes']} hashes",
-        f"ledger: inclusion proof p99 {figures['proof_p99_ms']:.2f} ms, at most {figures['proof_max_hashes']} hashes",
+        f"p99 {figures['proof_p99_ms']:.2f} ms, at most {figures['proof_max_hashes']} hashes",
     )
 
 

@@ -8,11 +8,13 @@ the database, the export and the standalone verifier see an entry the same way.
 from __future__ import annotations
 
 import itertools
+import queue
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import CharField, Func
 
 from donations.ledger import proofs
@@ -106,17 +108,11 @@ def ledger_verify(*, public_key: str | None = None, chunk_size: int = CHUNK_SIZE
     previous = proofs.ZERO_HASH
     expected = 1
     changed = 0
-    leaf_hash, chain_hash, canonical = proofs.leaf_hash, proofs.chain_hash, proofs.canonical
-    rows = entry_rows(chunk_size=chunk_size)
-    while True:
-        started = time.perf_counter()
-        batch = list(itertools.islice(rows, chunk_size))
+    chain_hash = proofs.chain_hash
+    for batch, read_seconds in _leaf_batches(chunk_size):
+        report.read_seconds += read_seconds
         hashing = time.perf_counter()
-        report.read_seconds += hashing - started
-        if not batch:
-            break
-        for row in batch:
-            seq = row[0]
+        for seq, leaf, stored in batch:
             if seq != expected:
                 report.problems.append(
                     f"entry {expected} is missing: the next entry is number {seq}"
@@ -124,21 +120,18 @@ def ledger_verify(*, public_key: str | None = None, chunk_size: int = CHUNK_SIZE
                     else f"entry {seq} appears out of order or twice"
                 )
                 expected = seq
-            try:
-                leaf = leaf_hash(canonical(*row[:10]))
-            except ValueError as error:
-                report.problems.append(str(error))
+            if leaf is None:  # a field holds a separator: its canonical form is ambiguous
+                report.problems.append(_describe_unclean(seq))
                 leaf = proofs.ZERO_HASH
             previous = chain_hash(previous, leaf)
-            if previous.hex() != row[10]:
+            if previous.hex() != stored:
                 changed += 1
                 if report.first_changed is None:
                     report.first_changed = seq
                     report.problems.append(
-                        f"entry {seq} (transaction {row[1]}, {row[2]}, account {row[3]}, {row[4]} {row[5]}) "
-                        "does not match its chain hash: it was changed after it was posted"
+                        f"{_describe(seq)} does not match its chain hash: it was changed after it was posted"
                     )
-                previous = bytes.fromhex(row[10]) if len(row[10]) == 64 else previous
+                previous = bytes.fromhex(stored) if len(stored) == 64 else previous
             frontier.push(leaf)
             if frontier.size in wanted:
                 roots[frontier.size] = frontier.root()
@@ -188,6 +181,97 @@ def ledger_verify(*, public_key: str | None = None, chunk_size: int = CHUNK_SIZE
         report.notes.append(f"{report.entries - checkpoints[-1].tree_size} entries are newer than the last checkpoint")
     report.check_seconds = time.perf_counter() - started
     return report
+
+
+# On PostgreSQL the database builds each entry's canonical form and its leaf hash (SHA-256 of 0x00 ||
+# the form) next to the rows, so only (seq, leaf, stored chain hash) cross the wire and Python hashes
+# the chain and the tree. The form is the one proofs.canonical() makes: the tests compare the two.
+_LEAVES_SQL = """
+SELECT seq,
+       sha256('\\x00'::bytea || convert_to(
+           concat_ws('|', %s::text, seq::text, transaction_uuid, kind, account_code, amount_minor::text, currency,
+                     to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                     source_key, designation, donor_commitment),
+           'UTF8')),
+       concat(transaction_uuid, kind, account_code, currency, source_key, designation, donor_commitment) LIKE '%%|%%',
+       chain_hash
+FROM donations_ledgerentry
+ORDER BY seq
+"""
+
+
+def _leaf_batches(chunk_size: int) -> Iterator[tuple[list[tuple[int, bytes | None, str]], float]]:
+    """Batches of (seq, leaf hash or None if the form is ambiguous, stored chain hash), with the time to read each."""
+    if connection.vendor == "postgresql":
+        # In a transaction the server-side cursor streams: PostgreSQL computes the leaves on its core while
+        # this process hashes the chain on the other (outside one it would materialise every row first).
+        with transaction.atomic(), connection.chunked_cursor() as cursor:
+            cursor.execute(_LEAVES_SQL, [proofs.FORMAT])
+            batches = _read_ahead(cursor.cursor.fetchmany, chunk_size)
+            while True:
+                started = time.perf_counter()
+                rows = next(batches, None)
+                if rows is None:
+                    return
+                batch = [(seq, None if ambiguous else bytes(leaf), chain) for seq, leaf, ambiguous, chain in rows]
+                yield batch, time.perf_counter() - started
+        return
+    rows = entry_rows(chunk_size=chunk_size)
+    while True:
+        started = time.perf_counter()
+        batch = list(itertools.islice(rows, chunk_size))
+        if not batch:
+            return
+        read = time.perf_counter() - started
+        leaves = []
+        for row in batch:
+            try:
+                leaves.append((row[0], proofs.leaf_hash(proofs.canonical(*row[:10])), row[10]))
+            except ValueError:
+                leaves.append((row[0], None, row[10]))
+        yield leaves, read
+
+
+def _read_ahead(fetch, size: int) -> Iterator[list]:
+    """Fetch the next batch in a thread while the caller hashes this one (the wait for the server frees the GIL)."""
+    ready: queue.Queue = queue.Queue(maxsize=2)
+
+    def work() -> None:
+        try:
+            while rows := fetch(size):
+                ready.put(rows)
+            ready.put(None)
+        except BaseException as error:  # noqa: BLE001 - handed to the caller, raised there
+            ready.put(error)
+
+    worker = threading.Thread(target=work, name="ledger-verify-reader", daemon=True)
+    worker.start()
+    while (item := ready.get()) is not None:
+        if isinstance(item, BaseException):
+            raise item
+        yield item
+    worker.join()
+
+
+def _describe(seq: int) -> str:
+    row = (
+        LedgerEntry.objects.filter(seq=seq)
+        .values_list("transaction_uuid", "kind", "account_code", "amount_minor", "currency")
+        .first()
+    )
+    if row is None:
+        return f"entry {seq}"
+    return f"entry {seq} (transaction {row[0]}, {row[1]}, account {row[2]}, {row[3]} {row[4]})"
+
+
+def _describe_unclean(seq: int) -> str:
+    for row in entry_rows(upto=seq, chunk_size=1):
+        if row[0] == seq:
+            try:
+                proofs.canonical(*row[:10])
+            except ValueError as error:
+                return str(error)
+    return f"entry {seq}: a field holds a separator"
 
 
 def _first_leaf_differing(size: int, *, chunk_size: int) -> int | None:
