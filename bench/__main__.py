@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
-from bench import donate, home, receipts, webhooks
+from bench import donate, home, ledger, receipts, webhooks
 from bench.harness import (
     RESULTS_DIR,
     BenchContext,
@@ -39,6 +39,7 @@ BENCHMARKS: dict[str, Callable[[BenchContext], None]] = {
     webhooks.NAME: webhooks.run,
     donate.NAME: donate.run,
     receipts.NAME: receipts.run,
+    ledger.NAME: ledger.run,
 }
 
 QUICK_DURATION = 2.0

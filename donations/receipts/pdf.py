@@ -40,12 +40,15 @@ th, td { text-align: start; padding: 1.5mm 2mm; border-bottom: 0.5px solid #ccc;
 th { font-weight: bold; }
 td.num, th.num { text-align: end; }
 .fact { border-bottom: 0.5px solid #ccc; padding: 1.5mm 2mm; }
-.fact .label { display: inline-block; width: 38%; font-weight: bold; }
+.fact { display: flow-root; }
+.fact .label { float: left; width: 38%; font-weight: bold; }
+[dir=rtl] .fact .label { float: right; }
 .amount { font-size: 13pt; font-weight: bold; }
 .verify { margin-top: 7mm; }
-.verify td { border: 0; }
-.qr { width: 32mm; }
-.qr img { width: 30mm; height: 30mm; image-rendering: pixelated; }
+.qr { float: left; width: 30mm; height: 30mm; image-rendering: pixelated; }
+[dir=rtl] .qr { float: right; }
+.check { margin-left: 34mm; }
+[dir=rtl] .check { margin-left: 0; margin-right: 34mm; }
 .tax { margin-top: 5mm; padding: 2mm 3mm; border: 0.5px solid #999; }
 .watermark { position: fixed; top: 95mm; left: 0; right: 0; text-align: center; font-size: 72pt; font-weight: bold;
   color: rgba(190, 0, 0, 0.18); transform: rotate(-30deg); }
