@@ -187,16 +187,20 @@ def django_json(env: Mapping[str, str], *args: str, timeout: float = 300) -> dic
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
-def prepare(env: Mapping[str, str]) -> dict[str, Any]:
+DEMO_GIFTS = "donations.demo.load_demo_gifts"
+
+
+def prepare(env: Mapping[str, str], *, demo_gifts: bool = True) -> dict[str, Any]:
     """Migrate, load the demo site (idempotent), make what the benchmarks need, collect static files.
 
     Returns what bench/dbtools.py made: the donate page's path and form, for
-    the benchmarks that post to it.
+    the benchmarks that post to it. ``demo_gifts`` off leaves out the demo's
+    gifts (and their receipt PDFs) when no benchmark reads them.
     """
     progress("migrate")
     manage(env, "migrate", "--noinput")
     progress("load_demo")
-    manage(env, "load_demo")
+    manage(env, "load_demo", *([] if demo_gifts else ["--skip", DEMO_GIFTS]))
     progress("bench table and donate page")
     site = django_json(env, "prepare")
     progress("collectstatic")
@@ -941,12 +945,13 @@ def open_session(
     server_options: ServerOptions,
     *,
     base_env: Mapping[str, str] | None = None,
+    demo_gifts: bool = True,
 ) -> Iterator[BenchContext]:
     """Prepare the configured database and a temporary STATIC_ROOT; yield the context; clean up."""
     static_root = Path(tempfile.mkdtemp(prefix="bench-static-"))
     try:
         env = bench_env(static_root, base_env)
-        site = prepare(env)
+        site = prepare(env, demo_gifts=demo_gifts)
         settings = describe_settings(env)
         machine = machine_facts()
         background = background_load()

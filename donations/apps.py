@@ -7,3 +7,15 @@ class DonationsConfig(AppConfig):
 
     name = "donations"
     verbose_name = _("Donations")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        post_migrate.connect(_seed_chart_of_accounts, sender=self)
+
+
+def _seed_chart_of_accounts(sender: AppConfig, using: str = "default", **kwargs: object) -> None:
+    """After migrating, the chart of accounts exists for every currency and gateway (only what is missing)."""
+    from donations.ledger.posting import seed_chart
+
+    seed_chart(using=using)

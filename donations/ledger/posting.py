@@ -65,13 +65,7 @@ def income_for(item) -> Account:
     """Donation income of the gift's designation: restricted unless it is the general fund."""
     key = designation_of(item)
     if item.fund_id:
-        return account_get(
-            code=f"income:donations:{key}",
-            name=f"Donations: {item.fund.name}",
-            type=INCOME,
-            restricted=item.fund.restricted,
-            designation=key,
-        )
+        return fund_income(item.fund)
     if item.designation_page_id:
         return account_get(
             code=f"income:donations:{key}",
@@ -82,6 +76,17 @@ def income_for(item) -> Account:
         )
     return account_get(
         code="income:donations:general", name="Donations: where most needed", type=INCOME, designation="general"
+    )
+
+
+def fund_income(fund) -> Account:
+    """Donation income of a fund: restricted as the fund is."""
+    return account_get(
+        code=f"income:donations:fund:{fund.pk}",
+        name=f"Donations: {fund.name}",
+        type=INCOME,
+        restricted=fund.restricted,
+        designation=f"fund:{fund.pk}",
     )
 
 
@@ -101,29 +106,43 @@ def expense_account(category: str, label: str) -> Account:
     return account_get(code=f"expense:{category}", name=f"Expenses: {label}", type=EXPENSE)
 
 
-def seed_chart(currencies, gateways) -> None:
-    """The accounts every organisation starts with (the rest appear with their first posting)."""
-    for currency in currencies:
+def seed_chart(*, using: str = "default") -> None:
+    """The chart every organisation starts with; accounts for new funds and campaigns appear with their first gift.
+
+    Processor clearing and disputed funds per gateway and currency, bank and cash per currency, donation
+    income per fund (restricted as the fund is) and for the general fund, processing fees, refunds and
+    chargebacks as contra-income, expenses by category, and net assets.
+    """
+    from cms.currencies import SUPPORTED_CURRENCIES
+    from donations.choices import GatewayName
+    from donations.ledger.models import Expense
+    from donations.models import Fund
+
+    # The last account made below: once it exists the chart is there (this runs after every migrate and flush).
+    if using != "default" or Account.objects.filter(code="equity:net-assets:restricted").exists():
+        return
+    processors = [GatewayName.SANDBOX, GatewayName.STRIPE]
+    for currency in SUPPORTED_CURRENCIES:
         bank(currency)
         cash(currency)
-        for gateway in gateways:
+        for gateway in processors:
             clearing(gateway, currency)
             disputed(gateway, currency)
-    for gateway in gateways:
+    for gateway in processors:
         fees(gateway)
     refunds()
     chargebacks()
     account_get(
         code="income:donations:general", name="Donations: where most needed", type=INCOME, designation="general"
     )
+    for fund in Fund.objects.all():
+        fund_income(fund)
+    for value, label in Expense.Category.choices:
+        expense_account(value, str(label))
     account_get(code="equity:net-assets:unrestricted", name="Net assets (unrestricted)", type=Account.Type.EQUITY)
     account_get(
         code="equity:net-assets:restricted", name="Net assets (restricted)", type=Account.Type.EQUITY, restricted=True
     )
-    from donations.ledger.models import Expense
-
-    for value, label in Expense.Category.choices:
-        expense_account(value, str(label))
 
 
 def _pair(debit: Account, credit: Account, amount: int, currency: str, designation: str) -> list[Line]:

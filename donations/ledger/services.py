@@ -147,15 +147,12 @@ def ledger_post(
     posted_by=None,
 ) -> tuple[LedgerTransaction, bool]:
     """Post a balanced transaction once per ``source_key``; returns it and whether it is new."""
-    existing = LedgerTransaction.objects.filter(source_key=source_key).first()
-    if existing is not None:
-        return existing, False
     _check_balanced(lines)
     occurred_at = occurred_at.replace(microsecond=0)
     commitment = donor_commitment(donor)
     with transaction.atomic():
         head = _locked_head()
-        # Checked again under the lock: a concurrent copy of this posting may have committed meanwhile.
+        # Checked under the lock, so a concurrent copy of this posting, committed meanwhile, is seen.
         existing = LedgerTransaction.objects.filter(source_key=source_key).first()
         if existing is not None:
             return existing, False

@@ -27,16 +27,15 @@ def fiscal_year_of(moment: datetime | date, *, start_month: int, time_zone: str 
 
 
 def organisation_calendar() -> tuple[int, str]:
-    """The organisation's fiscal-year start month and time zone, from the default site's settings."""
-    from wagtail.models import Site
-
+    """The organisation's fiscal-year start month and time zone, from the default site's settings (one query)."""
     from cms.models import OrganisationSettings
 
-    site = Site.objects.filter(is_default_site=True).first()
-    if site is None:
-        return 1, timezone.get_current_timezone_name()
-    org = OrganisationSettings.for_site(site)
-    return org.fiscal_year_start_month, org.time_zone
+    found = (
+        OrganisationSettings.objects.filter(site__is_default_site=True)
+        .values_list("fiscal_year_start_month", "time_zone")
+        .first()
+    )
+    return found or (1, timezone.get_current_timezone_name())
 
 
 def receipt_number(fiscal_year: int, sequence: int) -> str:

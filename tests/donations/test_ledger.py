@@ -537,3 +537,27 @@ def test_events_again_and_out_of_order_post_the_books_in_order_delivery_posts():
     assert any(expected) and ledger_by_gift(shuffled) == expected
     checkpoint_publish()
     assert verify_output()[0]
+
+
+def test_the_chart_of_accounts_is_seeded_after_migrating():
+    from cms.currencies import SUPPORTED_CURRENCIES
+    from donations.ledger.models import Account, Expense
+
+    accounts = {account.code: account for account in Account.objects.all()}
+    for currency in SUPPORTED_CURRENCIES:
+        for code in (
+            f"asset:clearing:stripe:{currency}",
+            f"asset:bank:{currency}",
+            f"asset:disputed:stripe:{currency}",
+        ):
+            assert accounts[code].type == Account.Type.ASSET and accounts[code].currency == currency
+    assert accounts["income:refunds"].contra and accounts["income:chargebacks"].contra
+    assert accounts["income:refunds"].debit_normal  # contra-income grows with debits
+    assert not accounts["income:donations:general"].restricted
+    assert accounts["equity:net-assets:restricted"].restricted
+    assert accounts["expense:fees:stripe"].type == Account.Type.EXPENSE
+    for category in Expense.Category.values:
+        assert accounts[f"expense:{category}"].type == Account.Type.EXPENSE
+    # Seeding again (every migrate and flush runs it) adds nothing.
+    posting.seed_chart()
+    assert Account.objects.count() == len(accounts)
