@@ -153,6 +153,7 @@ def bench_env(static_root: Path, base: Mapping[str, str] | None = None, **overri
         BENCH_ENDPOINTS="true",
         LOG_LEVEL="WARNING",
         STATIC_ROOT=str(static_root),
+        STATIC_COMPRESS="false",
         PYTHONDONTWRITEBYTECODE="1",
     )
     env.update(overrides)

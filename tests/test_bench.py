@@ -28,7 +28,7 @@ def bench_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.Comp
     tmp_path = tmp_path_factory.mktemp("bench")
     results = tmp_path / "results"
     completed = subprocess.run(
-        [sys.executable, "-m", "bench", "home", "webhooks", "donations", "--duration", "0.6", "--warmup", "0.3",
+        [sys.executable, "-m", "bench", "home", "webhooks", "donations", "--duration", "1", "--warmup", "0.5",
          "--concurrency", "4", "--workers", "2", "--threads", "2", "--strict", "--results-dir", str(results)],
         cwd=ROOT,
         # Self-contained: its own SQLite file and var/, the local-memory cache, eager Celery.
