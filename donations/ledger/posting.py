@@ -212,11 +212,18 @@ def post_donation_event(event) -> LedgerTransaction | None:
 
 def _receipt(donation, txn: LedgerTransaction, event) -> None:
     """Number the gift's receipt in this same transaction; it is made and sent after commit."""
+    from donations.models import DonationEvent
     from donations.receipts.numbering import receipt_allocate
+    from donations.receipts.services import receipt_event_apply
 
     income_seq = txn.entries.filter(amount_minor__lt=0).order_by("seq").values_list("seq", flat=True).first()
     received_at = donation.succeeded_at or event.occurred_at
-    _receipt_row, _new = receipt_allocate(donation=donation, received_at=received_at, ledger_seq=income_seq)
+    _receipt_row, new = receipt_allocate(donation=donation, received_at=received_at, ledger_seq=income_seq)
+    if new:
+        # A refund or a lost dispute delivered before the payment itself amends the new receipt now.
+        kinds = [DonationEvent.Kind.REFUNDED, DonationEvent.Kind.DISPUTE_LOST]
+        for earlier in donation.events.filter(kind__in=kinds).order_by("occurred_at", "id"):
+            receipt_event_apply(earlier)
 
 
 def donation_fee_post(donation) -> LedgerTransaction | None:

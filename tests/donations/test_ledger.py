@@ -535,8 +535,23 @@ def test_events_again_and_out_of_order_post_the_books_in_order_delivery_posts():
     assert_every_transaction_balances()
     expected = ledger_by_gift(in_order)
     assert any(expected) and ledger_by_gift(shuffled) == expected
+    # Receipts too: a refund or a lost dispute that arrived before its payment still amends or voids it.
+    assert receipts_by_gift("lB") == receipts_by_gift("lA")
+    assert {status for status, _amount in receipts_by_gift("lA").values()} >= {"issued", "amended", "void"}
     checkpoint_publish()
     assert verify_output()[0]
+
+
+def receipts_by_gift(prefix: str) -> dict[str, tuple[str, int]]:
+    from donations.receipts.models import Receipt
+
+    receipts = Receipt.objects.select_related("donation").filter(
+        donation__payment_intent_id__contains=prefix
+    ) | Receipt.objects.select_related("donation").filter(donation__invoice_id__contains=prefix)
+    return {
+        (r.donation.payment_intent_id or r.donation.invoice_id).replace(prefix, ""): (r.status, r.amount_minor)
+        for r in receipts
+    }
 
 
 def test_the_chart_of_accounts_is_seeded_after_migrating():
