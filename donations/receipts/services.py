@@ -32,6 +32,11 @@ def receipt_filename(receipt: Receipt) -> str:
     return f"receipt-{receipt.number}.pdf"
 
 
+def _pdf_stale(receipt: Receipt) -> bool:
+    """No PDF yet, or one made before the receipt's latest change."""
+    return not receipt.pdf or receipt.pdf_version < receipt_current_version(receipt)
+
+
 def receipt_pdf_build(receipt: Receipt) -> Receipt:
     """Render the receipt's PDF into private storage and bump its version."""
     content = receipt_pdf_render(receipt)
@@ -47,10 +52,10 @@ def receipt_pdf_build(receipt: Receipt) -> Receipt:
 
 def receipt_pdf_ensure(receipt: Receipt) -> Receipt:
     """The receipt with a PDF that shows its present state (built now if missing or stale)."""
-    if not receipt.pdf or receipt.pdf_version < receipt_current_version(receipt):
+    if _pdf_stale(receipt):
         with transaction.atomic():
             locked = Receipt.objects.select_for_update().select_related("donation__supporter").get(pk=receipt.pk)
-            if not locked.pdf or locked.pdf_version < receipt_current_version(locked):
+            if _pdf_stale(locked):
                 receipt_pdf_build(locked)
             return locked
     return receipt
@@ -81,7 +86,7 @@ def receipt_attachment_for_confirmation(*, donation_id: int) -> list[tuple[str, 
     if receipt_id is None:
         return []
     receipt = _locked(receipt_id)
-    if not receipt.pdf or receipt.pdf_version < receipt_current_version(receipt):
+    if _pdf_stale(receipt):
         receipt_pdf_build(receipt)
     _mark_emailed(receipt)
     with receipt.pdf.open("rb") as handle:
@@ -116,7 +121,7 @@ def receipt_deliver(*, receipt_id: int) -> bool:
     """Email the receipt's current PDF to the donor unless that version was sent; True if an email went."""
     with transaction.atomic():
         receipt = _locked(receipt_id)
-        if not receipt.pdf or receipt.pdf_version < receipt_current_version(receipt):
+        if _pdf_stale(receipt):
             receipt_pdf_build(receipt)
         if receipt.emailed_version >= receipt.pdf_version or not receipt.donation.supporter.email:
             return False
