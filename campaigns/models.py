@@ -262,3 +262,9 @@ class CampaignUpdate(Orderable):
 
     class Meta(Orderable.Meta):
         verbose_name = _("campaign update")
+
+
+# The models of each part of the app live beside its other modules; Django finds them here.
+from campaigns.marches.models import *  # noqa: E402, F403
+from campaigns.petitions.models import *  # noqa: E402, F403
+from campaigns.proposals.models import *  # noqa: E402, F403

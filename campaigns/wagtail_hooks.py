@@ -21,3 +21,9 @@ class TargetViewSet(SnippetViewSet):
 
 
 register_snippet(TargetViewSet)
+
+
+# Each part registers its own admin views and menus.
+import campaigns.marches.wagtail_hooks  # noqa: E402
+import campaigns.petitions.wagtail_hooks  # noqa: E402
+import campaigns.proposals.wagtail_hooks  # noqa: E402, F401

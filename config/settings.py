@@ -71,6 +71,8 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "csp",
     "django_ratelimit",
+    "rest_framework",
+    "drf_spectacular",
     # Django
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -389,7 +391,32 @@ CELERY_BEAT_SCHEDULE["receipt-statements-after-year-end"] = {
 # Blocks other apps add to the shared page body (config wires them; cms never imports them).
 CMS_EXTRA_BLOCKS = [("donate", "donations.blocks.DonateBlock")]
 # What `manage.py load_demo` runs, in dependency order.
-DEMO_LOADERS = ["cms.demo.load_demo", "donations.demo.load_demo", "donations.demo.load_demo_gifts"]
+DEMO_LOADERS = [
+    "cms.demo.load_demo",
+    "donations.demo.load_demo",
+    "donations.demo.load_demo_gifts",
+    "campaigns.demo.load_demo",
+]
+
+# -- The JSON API (campaigns/api_urls.py) -----------------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # The public API is anonymous; staff use the Wagtail admin, not the API.
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser", "rest_framework.parsers.FormParser"],
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Advocacy API",
+    "DESCRIPTION": "Petitions, counts, signing (confirmed by email) and virtual march status.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "PREPROCESSING_HOOKS": ["campaigns.api_schema.only_public_api"],
+}
 
 # -- Wagtail --------------------------------------------------------------
 

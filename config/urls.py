@@ -4,6 +4,7 @@ from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.urls import include, path, re_path
 from django.views.static import serve
+from drf_spectacular.views import SpectacularAPIView
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
@@ -18,6 +19,8 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("webhooks/stripe/", donation_views.stripe_webhook, name="stripe_webhook"),
     path("ledger/", include("donations.ledger.urls")),
+    path("api/v1/", include("campaigns.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
 ]
 
 if settings.SERVE_MEDIA:
@@ -31,6 +34,7 @@ urlpatterns += i18n_patterns(
     path("donate/", include("donations.urls")),
     path("receipts/", include("donations.receipts.urls")),
     path("transparency/", include("donations.ledger.public_urls")),
+    path("act/", include("campaigns.urls")),
     path("", include(wagtail_urls)),
     prefix_default_language=False,
 )

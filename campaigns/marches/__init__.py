@@ -1,0 +1,1 @@
+"""Virtual marches: VirtualMarchPage, booked call slots, reminders, the march room, letters."""

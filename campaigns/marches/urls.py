@@ -1,0 +1,5 @@
+"""Marches: public URLs (under each language's prefix)."""
+
+from django.urls import path  # noqa: F401
+
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""Marches: wagtail hooks."""

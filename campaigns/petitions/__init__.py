@@ -1,0 +1,1 @@
+"""Petitions: PetitionPage, verified signatures, batched counters, staff exports."""

@@ -1,0 +1,1 @@
+"""Petitions: models."""
