@@ -1,7 +1,8 @@
 """The donor's path: form, (upsell), payment, (authentication), thanks. Views parse, call a service, render.
 
-Every step after the form is tied to the browser session that started the
-gift: its reference alone shows nothing to anyone else.
+Every step after the form is tied to the browser that started the gift (a
+signed cookie, donations/gift_cookie.py): its reference alone shows nothing to
+anyone else.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from donations.forms import CurrencyForm, DonationForm, SandboxCardForm
 from donations.gateways import GatewayError, default_gateway_name, gateway_for
 from donations.gateways.events import normalize
 from donations.gateways.sandbox import Outcome, SandboxCard, SandboxGateway
+from donations.gift_cookie import gift_is_remembered, gift_remember
 from donations.models import Donation, FeeRule
 from donations.money import MINIMUM, AmountError, format_money
 from donations.receipts.models import Receipt
@@ -47,8 +49,6 @@ from donations.services import (
 from donations.velocity import ip_key, velocity_blocked, velocity_keys
 
 logger = logging.getLogger(__name__)
-SESSION_KEY = "donations"
-SESSION_LIMIT = 20
 SEARCH_HOSTS = ("google.", "bing.", "duckduckgo.", "yahoo.", "yandex.", "baidu.", "ecosia.", "qwant.")
 SOCIAL_HOSTS = (
     "facebook.", "fb.", "instagram.", "t.co", "twitter.", "x.com", "linkedin.", "lnkd.in", "whatsapp.",
@@ -154,13 +154,8 @@ def _fee_hint(rule: FeeRule | None, currency: str, language: str) -> str:
     }
 
 
-def _remember(request: HttpRequest, donation: Donation) -> None:
-    references = [ref for ref in request.session.get(SESSION_KEY, []) if ref != str(donation.reference)]
-    request.session[SESSION_KEY] = [*references, str(donation.reference)][-SESSION_LIMIT:]
-
-
 def _donation_for(request: HttpRequest, reference: uuid.UUID) -> Donation:
-    if str(reference) not in request.session.get(SESSION_KEY, []):
+    if not gift_is_remembered(request, reference):
         raise Http404
     try:
         return Donation.objects.select_related("supporter", "recurring_gift", "fund").get(reference=reference)
@@ -231,14 +226,15 @@ def donation_post(request: HttpRequest, config: DonationFormConfig) -> tuple[Htt
         logger.warning("payment could not start for a new gift: %s", exc.message)
         form.add_error(None, _("Our payment processor did not answer as expected. Nothing was charged."))
         return None, form
-    _remember(request, donation)
     if not created and donation.paid:
         messages.info(request, _("You already made this gift; it was not charged again."))
-        return redirect("donations:thanks", reference=donation.reference), form
-    if created and upsell:
+        next_step = redirect("donations:thanks", reference=donation.reference)
+    elif created and upsell:
         request.session[f"upsell:{donation.reference}"] = config.monthly_suggestion(currency, data["amount_minor"])
-        return redirect("donations:upsell", reference=donation.reference), form
-    return redirect("donations:pay", reference=donation.reference), form
+        next_step = redirect("donations:upsell", reference=donation.reference)
+    else:
+        next_step = redirect("donations:pay", reference=donation.reference)
+    return gift_remember(request, next_step, donation.reference), form
 
 
 @require_POST

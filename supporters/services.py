@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
+from django.db import connection
+from django.utils import timezone
 
 from supporters.models import Consent, Supporter
 
@@ -13,17 +14,32 @@ def email_normalize(email: str) -> str:
 
 
 def supporter_for_email(*, email: str, name: str = "", language: str = "en") -> Supporter:
-    """The Supporter for this address, created if new; a missing name is filled in."""
+    """The Supporter for this address, created if new; a missing name is filled in.
+
+    One statement for a new address (``INSERT ... ON CONFLICT DO NOTHING
+    RETURNING``), two for a known one: no savepoints, no lock on an existing
+    row, and two concurrent first gifts from one address still make one row.
+    """
     address = email_normalize(email)
-    try:
-        with transaction.atomic():
-            supporter, created = Supporter.objects.get_or_create(
-                email=address, defaults={"name": name.strip(), "language": language}
-            )
-    except IntegrityError:  # created concurrently by another request
-        supporter, created = Supporter.objects.get(email=address), False
-    if not created and name.strip() and not supporter.name:
-        supporter.name = name.strip()
+    name = name.strip()
+    table = connection.ops.quote_name(Supporter._meta.db_table)
+    now = timezone.now()
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (email, name, language, created_at, updated_at) "  # noqa: S608 - the model's table
+            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (email) DO NOTHING RETURNING id",
+            [address, name, language, stamp, stamp],
+        )
+        row = cursor.fetchone()
+    if row is not None:
+        supporter = Supporter(id=row[0], email=address, name=name, language=language, created_at=now, updated_at=now)
+        supporter._state.adding = False
+        supporter._state.db = connection.alias
+        return supporter
+    supporter = Supporter.objects.get(email=address)
+    if name and not supporter.name:
+        supporter.name = name
         supporter.save(update_fields=["name", "updated_at"])
     return supporter
 

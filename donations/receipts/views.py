@@ -10,17 +10,17 @@ from django.shortcuts import render
 from django.utils import translation
 from django_ratelimit.decorators import ratelimit
 
+from donations.gift_cookie import gift_is_remembered
 from donations.money import format_money
 from donations.receipts.models import Receipt
 from donations.receipts.pdf import local_date, organisation
 from donations.receipts.services import receipt_filename, receipt_pdf_ensure
 
 VERIFY_RATE = "30/m"
-SESSION_KEY = "donations"  # where donations.views remembers the gifts this browser made
 
 
 def _is_donor(request: HttpRequest, receipt: Receipt) -> bool:
-    return str(receipt.donation.reference) in request.session.get(SESSION_KEY, [])
+    return gift_is_remembered(request, receipt.donation.reference)
 
 
 def _proof_status(receipt: Receipt) -> dict[str, Any]:

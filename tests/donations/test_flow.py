@@ -197,6 +197,20 @@ def test_another_browser_sees_nothing_of_the_gift(browser, donate_page):
         assert stranger.get(f"/donate/{donation.reference}/{step}/").status_code == 404
 
 
+def test_a_forged_or_edited_gift_cookie_opens_nothing(browser, donate_page):
+    """The browser's proof of its gifts is signed: copying the reference into a cookie, or editing it, fails."""
+    from donations.gift_cookie import COOKIE
+
+    donation, _ = start(browser, donate_page)
+    signed = browser.client.cookies[COOKIE].value
+    assert str(donation.reference) in signed  # the proof travels with the browser, not in a session row
+    assert browser.client.get(f"/donate/{donation.reference}/pay/").status_code == 200
+    for forged in (str(donation.reference), signed.replace(str(donation.reference)[:8], "00000000"), signed + "x"):
+        stranger = Client()
+        stranger.cookies[COOKIE] = forged
+        assert stranger.get(f"/donate/{donation.reference}/pay/").status_code == 404
+
+
 def test_consent_and_survey_are_kept_apart_from_the_gift(browser, donate_page):
     start(
         browser,
