@@ -41,6 +41,10 @@ class RefundResult:
 
 class Gateway(ABC):
     name: str
+    # True when create_payment computes its answer without calling anyone (the same key always
+    # gives the same payment), so a new gift's payment can be made before its row is written and
+    # stored with it in one INSERT. A gateway that calls out is called after the row exists.
+    creates_payments_locally: bool = False
 
     @property
     def test_mode(self) -> bool:

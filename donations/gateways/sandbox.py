@@ -92,6 +92,7 @@ def sandbox_fee(amount_minor: int, currency: str) -> int:
 
 class SandboxGateway(Gateway):
     name = "sandbox"
+    creates_payments_locally = True
 
     @property
     def test_mode(self) -> bool:

@@ -99,7 +99,7 @@ def donation_start(*, gift: GiftRequest, prepare_payment: bool = False) -> tuple
                     language=gift.language,
                     **designation,
                 )
-            donation = Donation.objects.create(
+            donation = Donation(
                 attempt_id=gift.attempt_id,
                 supporter=supporter,
                 recurring_gift=recurring,
@@ -124,6 +124,12 @@ def donation_start(*, gift: GiftRequest, prepare_payment: bool = False) -> tuple
                 **{f"utm_{name}": value[:100] for name, value in gift.utm.items()},
                 **designation,
             )
+            prepared = False
+            if prepare_payment and recurring is None and gateway_for(gateway).creates_payments_locally:
+                # Nothing leaves the server: the payment is made first and written with the gift.
+                _prepare(donation, None, save=False)
+                prepared = True
+            donation.save(force_insert=True)
             DonationEvent.objects.create(  # a new gift: its key cannot exist yet
                 key=f"created:{donation.reference}",
                 kind=DonationEvent.Kind.CREATED,
@@ -153,7 +159,7 @@ def donation_start(*, gift: GiftRequest, prepare_payment: bool = False) -> tuple
                     source="donation_form",
                 )
                 DonorSurvey.objects.create(supporter=supporter, **gift.survey)
-            if prepare_payment:
+            if prepare_payment and not prepared:
                 _prepare(donation, recurring)
     except IntegrityError:
         existing = Donation.objects.filter(attempt_id=gift.attempt_id).first()
@@ -197,8 +203,11 @@ def donation_make_monthly(*, donation: Donation, amount_minor: int) -> Donation:
     return donation
 
 
-def _prepare(donation: Donation, recurring: RecurringGift | None) -> None:
-    """Make the gateway's payment for a gift whose row is locked (or new) in this transaction."""
+def _prepare(donation: Donation, recurring: RecurringGift | None, *, save: bool = True) -> None:
+    """Make the gateway's payment for a gift whose row is locked (or new) in this transaction.
+
+    ``save=False`` only fills in the payment's fields, for a one-time gift not yet written.
+    """
     gateway = gateway_for(donation.gateway)
     customer_id = gateway.customer_for(donation.supporter)
     key = str(donation.attempt_id or donation.reference)
@@ -216,7 +225,8 @@ def _prepare(donation: Donation, recurring: RecurringGift | None) -> None:
     donation.payment_intent_id = setup.payment_intent_id
     donation.client_secret = setup.client_secret
     donation.customer_id = customer_id
-    donation.save(update_fields=["payment_intent_id", "client_secret", "customer_id", "invoice_id", "updated_at"])
+    if save:
+        donation.save(update_fields=["payment_intent_id", "client_secret", "customer_id", "invoice_id", "updated_at"])
 
 
 def payment_prepare(*, donation: Donation) -> Donation:

@@ -2,8 +2,14 @@
 
 Storing an event costs one INSERT. With a broker, it does not also publish a
 task per event: it makes sure one *drain* task is queued (a single cache
-``add``), and the drain applies every due event in order of arrival until
-none is left. An event about a payment we do not know yet waits, with growing
+``add``, at most once per process every ``KICK_DEBOUNCE_SECONDS``), and the
+drain applies every due event in order of arrival until none is left.
+
+Why skipping the ``add`` loses nothing: a process skips it only within
+``KICK_DEBOUNCE_SECONDS`` after it saw the flag set, so a drain was queued
+then and has not started before that moment; every drain keeps looking for
+new events until ``KICK_DEBOUNCE_SECONDS`` after its start, so it sees every
+event committed in a skipped window. An event about a payment we do not know yet waits, with growing
 delays, and is applied by a later drain; after too many tries it is marked
 failed. Without a broker (the embedded default) each event is applied at once.
 """
@@ -17,7 +23,7 @@ from typing import Any
 
 from celery import current_app
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -29,6 +35,9 @@ logger = logging.getLogger(__name__)
 DRAIN_QUEUED = "webhooks:drain-queued"
 MAX_ATTEMPTS = 10
 DRAIN_BATCH = 200
+KICK_DEBOUNCE_SECONDS = 0.2
+# When this process last saw the drain flag set (monotonic seconds); shared by its threads.
+_kick_seen_at = -1e9
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -41,15 +50,21 @@ def webhook_event_store(*, gateway: str, payload: dict[str, Any]) -> tuple[Webho
 
     Returns the stored event and whether it was new; a redelivery changes nothing.
     """
+    event = WebhookEvent(
+        gateway=gateway,
+        event_id=payload["id"],
+        event_type=str(payload.get("type", ""))[:100],
+        created=datetime.fromtimestamp(int(payload.get("created") or 0), tz=UTC),
+        payload=payload,
+    )
     try:
-        with transaction.atomic():
-            event = WebhookEvent.objects.create(
-                gateway=gateway,
-                event_id=payload["id"],
-                event_type=str(payload.get("type", ""))[:100],
-                created=datetime.fromtimestamp(int(payload.get("created") or 0), tz=UTC),
-                payload=payload,
-            )
+        if connection.in_atomic_block:
+            # A savepoint, so a redelivery leaves the caller's transaction usable.
+            with transaction.atomic():
+                event.save(force_insert=True)
+        else:
+            # The webhook view: one autocommitted INSERT is already all-or-nothing.
+            event.save(force_insert=True)
     except IntegrityError:
         return WebhookEvent.objects.get(gateway=gateway, event_id=payload["id"]), False
     transaction.on_commit(lambda: _process_soon(event.pk))
@@ -59,11 +74,17 @@ def webhook_event_store(*, gateway: str, payload: dict[str, Any]) -> tuple[Webho
 def _process_soon(pk: int) -> None:
     from donations.tasks import webhook_event_process, webhook_events_drain
 
+    global _kick_seen_at
     if current_app.conf.task_always_eager:
         webhook_event_process.delay(pk)
-    elif cache.add(DRAIN_QUEUED, 1, timeout=60):
+        return
+    now = time.monotonic()
+    if now - _kick_seen_at < KICK_DEBOUNCE_SECONDS:
+        return  # a drain queued since then will still be looking when this event is due
+    if cache.add(DRAIN_QUEUED, 1, timeout=60):
         # At most one drain waits in the queue; the running one clears the flag when it starts.
         webhook_events_drain.delay()
+    _kick_seen_at = now
 
 
 def webhook_event_apply(*, pk: int) -> str:
@@ -122,12 +143,19 @@ def webhook_events_drain(*, budget_seconds: float = 30.0) -> tuple[int, bool]:
     queues another drain).
     """
     cache.delete(DRAIN_QUEUED)
-    deadline = time.monotonic() + budget_seconds
+    started = time.monotonic()
+    deadline = started + budget_seconds
+    # Events stored by a process that saw this drain's flag less than KICK_DEBOUNCE_SECONDS ago
+    # queued no drain of their own: keep looking until that window has closed.
+    watch_until = started + KICK_DEBOUNCE_SECONDS + 0.05
     applied = 0
     seen: set[int] = set()
     while time.monotonic() < deadline:
         pks = [pk for pk in webhook_events_due() if pk not in seen]
         if not pks:
+            if time.monotonic() < watch_until:
+                time.sleep(0.05)
+                continue
             return applied, False
         for pk in pks:
             seen.add(pk)

@@ -235,10 +235,11 @@ def test_a_drain_applies_waiting_events_in_order_of_arrival(settings):
                 event("charge.refunded", charge("pi_drain", 1500), 1_800_000_020),
             )
         ]
-        from donations.services.webhooks import _process_soon
+        from donations.services import webhooks
 
+        webhooks._kick_seen_at = -1e9  # as in a new worker process
         for item in stored:  # what the commits would run: the first queues a drain, the others see it queued
-            _process_soon(item.pk)
+            webhooks._process_soon(item.pk)
         assert cache.get(DRAIN_QUEUED) == 1
     finally:
         celery_app.conf.broker_url = settings.CELERY_BROKER_URL
@@ -247,6 +248,51 @@ def test_a_drain_applies_waiting_events_in_order_of_arrival(settings):
     gift = Donation.objects.get(payment_intent_id="pi_drain")
     assert (gift.status, gift.amount_refunded_minor) == ("partially_refunded", 1500)
     assert set(WebhookEvent.objects.values_list("status", flat=True)) == {"processed"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_stored_while_a_drain_runs_is_applied_by_it(settings):
+    """A process that saw the drain queued a moment ago queues no other; the drain still applies its event."""
+    import threading
+
+    from django.core.cache import cache
+    from django.db import connections
+
+    from config.celery import app as celery_app
+    from donations.services import webhooks
+
+    supporter = Supporter.objects.create(email="late@example.org")
+    Donation.objects.create(supporter=supporter, amount_minor=5000, currency="USD", gateway="stripe",
+                            payment_intent_id="pi_late")  # fmt: skip
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.broker_url = "memory://"
+    try:
+        first, _ = webhook_event_store(gateway="stripe", payload=event("payment_intent.processing",
+                                                                       intent("pi_late", "processing"), 1_800_000_000))  # fmt: skip
+        webhooks._kick_seen_at = -1e9
+        webhooks._process_soon(first.pk)  # queues the drain and remembers seeing it
+        assert cache.get(webhooks.DRAIN_QUEUED) == 1
+        result: list[tuple[int, bool]] = []
+
+        def run_drain() -> None:
+            try:
+                result.append(webhook_events_drain())
+            finally:
+                connections.close_all()
+
+        drain = threading.Thread(target=run_drain)
+        drain.start()  # the drain starts and clears the flag...
+        while cache.get(webhooks.DRAIN_QUEUED) is not None:
+            pass
+        late, _ = webhook_event_store(gateway="stripe", payload=event("payment_intent.succeeded",
+                                                                      intent("pi_late", "succeeded"), 1_800_000_010))  # fmt: skip
+        webhooks._process_soon(late.pk)  # ...and this process, inside its debounce window, queues nothing
+        assert cache.get(webhooks.DRAIN_QUEUED) is None
+        drain.join()
+    finally:
+        celery_app.conf.broker_url = settings.CELERY_BROKER_URL
+    assert result == [(2, False)]
+    assert Donation.objects.get(payment_intent_id="pi_late").status == "succeeded"
 
 
 def test_applying_a_fact_twice_records_it_once_and_thanks_once(django_capture_on_commit_callbacks):
