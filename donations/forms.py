@@ -9,6 +9,7 @@ from crispy_forms.bootstrap import InlineRadios
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Field, Fieldset, Layout
 from django import forms
+from django.utils.functional import cached_property, lazy
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -31,11 +32,18 @@ SURVEY_VERSION = "donation-survey-v1"
 OTHER = "other"
 
 
-def amount_choices(config: DonationFormConfig, currency: str, frequency: str, language: str) -> list[tuple[str, str]]:
+def _short_money(minor: int, currency: str, language: str) -> str:
+    return format_money(minor, currency, language, short=True)
+
+
+# Labels are formatted only if the form is rendered: a valid POST never shows them.
+_lazy_short_money = lazy(_short_money, str)
+
+
+def amount_choices(config: DonationFormConfig, currency: str, frequency: str, language: str) -> list[tuple[str, Any]]:
     return [
-        (str(minor), format_money(minor, currency, language, short=True))
-        for minor in config.amounts(currency, frequency)
-    ] + [(OTHER, str(_("Other amount")))]
+        (str(minor), _lazy_short_money(minor, currency, language)) for minor in config.amounts(currency, frequency)
+    ] + [(OTHER, _("Other amount"))]
 
 
 class DonationForm(forms.Form):
@@ -120,10 +128,16 @@ class DonationForm(forms.Form):
         if not config.ask_demographics:
             for name in ("survey_consent", "age_band", "gender", "survey_country", "survey_city"):
                 del self.fields[name]
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True
-        self.helper.layout = self._layout(currency)
+        self.display_currency = currency
+
+    @cached_property
+    def helper(self) -> FormHelper:
+        """The crispy layout, built only when the form is rendered (a valid POST never needs it)."""
+        helper = FormHelper()
+        helper.form_tag = False
+        helper.disable_csrf = True
+        helper.layout = self._layout(self.display_currency)
+        return helper
 
     def _layout(self, currency: str) -> Layout:
         survey = (
