@@ -34,9 +34,10 @@ def _email_key(group: str, request: HttpRequest) -> str:
     return email_normalize(request.POST.get("email", ""))[:254]
 
 
-def _no_referrer(response: HttpResponse) -> HttpResponse:
-    # The link's token is in this page's address: never pass it on, never keep a copy.
-    response["Referrer-Policy"] = "no-referrer"
+def _private(response: HttpResponse) -> HttpResponse:
+    # The link's token is in this page's address: never pass it to another site, never keep a copy.
+    # (Not "no-referrer": browsers then send "Origin: null" with the button's POST, which CSRF checks refuse.)
+    response["Referrer-Policy"] = "same-origin"
     response["Cache-Control"] = "no-store"
     return response
 
@@ -84,11 +85,11 @@ def sign_in_confirm(request: HttpRequest, token: str) -> HttpResponse:
         supporter = signin.sign_in_link_use(token=token)
         if supporter is not None:
             supporter_sign_in(request, supporter)
-            return _no_referrer(HttpResponseRedirect(next_path or reverse("supporters:account")))
+            return _private(HttpResponseRedirect(next_path or reverse("supporters:account")))
     elif signin.sign_in_link_check(token=token) is not None:
-        return _no_referrer(render(request, "supporters/sign_in_confirm.html", {"token": token}))
+        return _private(render(request, "supporters/sign_in_confirm.html", {"token": token}))
     # Unknown, tampered with, expired or used: one neutral answer for all.
-    return _no_referrer(render(request, "supporters/sign_in_invalid.html", status=400))
+    return _private(render(request, "supporters/sign_in_invalid.html", status=400))
 
 
 @never_cache
