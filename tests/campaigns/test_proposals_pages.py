@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.proposals.models import Proposal, ProposalRound, ProposalVote
