@@ -7,109 +7,242 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('campaigns', '0001_initial'),
-        ('supporters', '0002_signin'),
+        ("campaigns", "0001_initial"),
+        ("supporters", "0002_signin"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ProposalRound',
+            name="ProposalRound",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=140, verbose_name='name')),
-                ('name_ar', models.CharField(blank=True, max_length=140, verbose_name='name in Arabic')),
-                ('opens_at', models.DateTimeField(verbose_name='opens')),
-                ('closes_at', models.DateTimeField(verbose_name='closes')),
-                ('votes_per_supporter', models.PositiveSmallIntegerField(default=3, help_text='How many proposals each supporter may vote for.', verbose_name='votes per supporter')),
-                ('ready_threshold', models.PositiveIntegerField(default=100, help_text='A proposal with at least this many votes is marked ready for decision.', verbose_name='votes for a decision')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=140, verbose_name="name")),
+                ("name_ar", models.CharField(blank=True, max_length=140, verbose_name="name in Arabic")),
+                ("opens_at", models.DateTimeField(verbose_name="opens")),
+                ("closes_at", models.DateTimeField(verbose_name="closes")),
+                (
+                    "votes_per_supporter",
+                    models.PositiveSmallIntegerField(
+                        default=3,
+                        help_text="How many proposals each supporter may vote for.",
+                        verbose_name="votes per supporter",
+                    ),
+                ),
+                (
+                    "ready_threshold",
+                    models.PositiveIntegerField(
+                        default=100,
+                        help_text="A proposal with at least this many votes is marked ready for decision.",
+                        verbose_name="votes for a decision",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'verbose_name': 'proposal round',
-                'verbose_name_plural': 'proposal rounds',
-                'ordering': ['-opens_at'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('closes_at__gt', models.F('opens_at'))), name='proposal_round_closes_after_opening'), models.CheckConstraint(condition=models.Q(('votes_per_supporter__gte', 1)), name='proposal_round_at_least_one_vote'), models.CheckConstraint(condition=models.Q(('ready_threshold__gte', 1)), name='proposal_round_threshold_positive')],
+                "verbose_name": "proposal round",
+                "verbose_name_plural": "proposal rounds",
+                "ordering": ["-opens_at"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("closes_at__gt", models.F("opens_at"))),
+                        name="proposal_round_closes_after_opening",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("votes_per_supporter__gte", 1)), name="proposal_round_at_least_one_vote"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("ready_threshold__gte", 1)), name="proposal_round_threshold_positive"
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Proposal',
+            name="Proposal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=140, verbose_name='title')),
-                ('title_key', models.CharField(editable=False, max_length=140)),
-                ('body', models.TextField(max_length=2000, verbose_name='why it matters')),
-                ('language', models.CharField(default='en', max_length=8, verbose_name='language')),
-                ('status', models.CharField(choices=[('pending', 'Waiting for moderation'), ('published', 'Published'), ('rejected', 'Rejected'), ('adopted', 'Adopted')], default='pending', max_length=16, verbose_name='status')),
-                ('vote_count', models.PositiveIntegerField(default=0, editable=False, verbose_name='votes')),
-                ('counted_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('ready_at', models.DateTimeField(blank=True, editable=False, help_text='When it reached the threshold.', null=True, verbose_name='ready for decision since')),
-                ('decision_note', models.TextField(blank=True, max_length=2000, verbose_name='note to the proposer')),
-                ('published_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('decided_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('campaign', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='adopted_proposals', to='campaigns.campaignpage', verbose_name='adopted into campaign')),
-                ('supporter', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='proposals', to='supporters.supporter', verbose_name='proposed by')),
-                ('round', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='proposals', to='campaigns.proposalround', verbose_name='round')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(max_length=140, verbose_name="title")),
+                ("title_key", models.CharField(editable=False, max_length=140)),
+                ("body", models.TextField(max_length=2000, verbose_name="why it matters")),
+                ("language", models.CharField(default="en", max_length=8, verbose_name="language")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting for moderation"),
+                            ("published", "Published"),
+                            ("rejected", "Rejected"),
+                            ("adopted", "Adopted"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                ("vote_count", models.PositiveIntegerField(default=0, editable=False, verbose_name="votes")),
+                ("counted_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                (
+                    "ready_at",
+                    models.DateTimeField(
+                        blank=True,
+                        editable=False,
+                        help_text="When it reached the threshold.",
+                        null=True,
+                        verbose_name="ready for decision since",
+                    ),
+                ),
+                ("decision_note", models.TextField(blank=True, max_length=2000, verbose_name="note to the proposer")),
+                ("published_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("decided_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="adopted_proposals",
+                        to="campaigns.campaignpage",
+                        verbose_name="adopted into campaign",
+                    ),
+                ),
+                (
+                    "supporter",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="proposals",
+                        to="supporters.supporter",
+                        verbose_name="proposed by",
+                    ),
+                ),
+                (
+                    "round",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="proposals",
+                        to="campaigns.proposalround",
+                        verbose_name="round",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'proposal',
-                'verbose_name_plural': 'proposals',
-                'ordering': ['-created_at'],
-                'permissions': [('moderate_proposal', 'Can publish, reject and adopt proposals')],
+                "verbose_name": "proposal",
+                "verbose_name_plural": "proposals",
+                "ordering": ["-created_at"],
+                "permissions": [("moderate_proposal", "Can publish, reject and adopt proposals")],
             },
         ),
         migrations.CreateModel(
-            name='ProposalTransition',
+            name="ProposalTransition",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_status', models.CharField(blank=True, choices=[('pending', 'Waiting for moderation'), ('published', 'Published'), ('rejected', 'Rejected'), ('adopted', 'Adopted')], max_length=16)),
-                ('to_status', models.CharField(choices=[('pending', 'Waiting for moderation'), ('published', 'Published'), ('rejected', 'Rejected'), ('adopted', 'Adopted')], max_length=16)),
-                ('note', models.TextField(blank=True)),
-                ('at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('notified_at', models.DateTimeField(blank=True, null=True)),
-                ('by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('proposal', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='transitions', to='campaigns.proposal')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "from_status",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("pending", "Waiting for moderation"),
+                            ("published", "Published"),
+                            ("rejected", "Rejected"),
+                            ("adopted", "Adopted"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "to_status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting for moderation"),
+                            ("published", "Published"),
+                            ("rejected", "Rejected"),
+                            ("adopted", "Adopted"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("note", models.TextField(blank=True)),
+                ("at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("notified_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "proposal",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="transitions", to="campaigns.proposal"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'proposal status change',
-                'ordering': ['at', 'pk'],
+                "verbose_name": "proposal status change",
+                "ordering": ["at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='ProposalVote',
+            name="ProposalVote",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('proposal', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='votes', to='campaigns.proposal')),
-                ('round', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='votes', to='campaigns.proposalround')),
-                ('supporter', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='proposal_votes', to='supporters.supporter')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "proposal",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="votes", to="campaigns.proposal"
+                    ),
+                ),
+                (
+                    "round",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="votes", to="campaigns.proposalround"
+                    ),
+                ),
+                (
+                    "supporter",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="proposal_votes",
+                        to="supporters.supporter",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'proposal vote',
+                "verbose_name": "proposal vote",
             },
         ),
         migrations.AddIndex(
-            model_name='proposal',
-            index=models.Index(fields=['round', 'status', '-vote_count'], name='proposal_ranking_idx'),
+            model_name="proposal",
+            index=models.Index(fields=["round", "status", "-vote_count"], name="proposal_ranking_idx"),
         ),
         migrations.AddConstraint(
-            model_name='proposal',
-            constraint=models.UniqueConstraint(fields=('supporter', 'title_key'), name='proposal_unique_title_per_supporter'),
+            model_name="proposal",
+            constraint=models.UniqueConstraint(
+                fields=("supporter", "title_key"), name="proposal_unique_title_per_supporter"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='proposal',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'adopted'), _negated=True), ('decided_at__isnull', False), _connector='OR'), name='proposal_adopted_has_decision'),
+            model_name="proposal",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "adopted"), _negated=True), ("decided_at__isnull", False), _connector="OR"
+                ),
+                name="proposal_adopted_has_decision",
+            ),
         ),
         migrations.AddIndex(
-            model_name='proposalvote',
-            index=models.Index(fields=['round', 'supporter'], name='proposal_vote_round_idx'),
+            model_name="proposalvote",
+            index=models.Index(fields=["round", "supporter"], name="proposal_vote_round_idx"),
         ),
         migrations.AddConstraint(
-            model_name='proposalvote',
-            constraint=models.UniqueConstraint(fields=('proposal', 'supporter'), name='proposal_vote_once'),
+            model_name="proposalvote",
+            constraint=models.UniqueConstraint(fields=("proposal", "supporter"), name="proposal_vote_once"),
         ),
     ]

@@ -100,9 +100,12 @@ def test_a_supporter_proposes_and_sees_it_waiting(site_tree, open_round, propose
     page = browser.get(response["Location"]).content.decode()
     assert "Waiting for moderation" in page and "Only you can see this proposal" in page
     # Nobody else sees a pending proposal.
-    assert signed_in_client(proposer.__class__.objects.create(email="x@example.org")).get(
-        f"/act/proposals/{proposal.pk}/"
-    ).status_code == 404
+    assert (
+        signed_in_client(proposer.__class__.objects.create(email="x@example.org"))
+        .get(f"/act/proposals/{proposal.pk}/")
+        .status_code
+        == 404
+    )
     assert "Wells in every village" in browser.get("/act/proposals/mine/").content.decode()
 
 

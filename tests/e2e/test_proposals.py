@@ -93,8 +93,8 @@ def test_sign_in_by_email_propose_and_vote(phone_visitor, site_tree, live_server
     page.locator(f"#proposal-{existing.pk} form button[type=submit]").click()
     page.wait_for_url(f"**{prefix}/act/proposals/*")
     assert text["left"] in page.locator(".remaining-votes").inner_text()
-    assert page.locator(f"#proposal-{existing.pk} .vote-count").inner_text().startswith(
-        "1" if language == "en" else "صوت"
+    assert (
+        page.locator(f"#proposal-{existing.pk} .vote-count").inner_text().startswith("1" if language == "en" else "صوت")
     )
     phone_visitor.screenshot(f"proposals-{language}-5-voted")
     assert phone_visitor.serious_accessibility_violations() == []
