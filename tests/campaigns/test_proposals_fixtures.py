@@ -66,3 +66,11 @@ def published(supporter: Supporter, title: str, body: str = "Because every villa
     proposal = proposal_create(supporter=supporter, title=title, body=body, **kwargs)
     with committed():
         return proposal_publish(proposal_id=proposal.pk)
+
+
+@pytest.fixture(autouse=True)
+def english() -> None:
+    """Start each test in English: a request to an /ar/ page leaves Arabic active in the test's thread."""
+    from django.utils import translation
+
+    translation.activate("en")

@@ -12,6 +12,7 @@ from campaigns.proposals.models import Proposal, ProposalRound, ProposalVote
 from campaigns.proposals.services import proposal_adopt, proposal_create
 from tests.campaigns.test_proposals_fixtures import (
     committed,
+    english,
     open_round,
     proposer,
     published,
@@ -19,7 +20,7 @@ from tests.campaigns.test_proposals_fixtures import (
     voters,
 )
 
-__all__ = ["open_round", "proposer", "voters"]  # fixtures
+__all__ = ["english", "open_round", "proposer", "voters"]  # fixtures
 
 pytestmark = pytest.mark.django_db
 

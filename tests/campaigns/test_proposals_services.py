@@ -21,9 +21,17 @@ from campaigns.proposals.services import (
     proposal_vote_withdraw,
 )
 from supporters.models import Supporter
-from tests.campaigns.test_proposals_fixtures import committed, make_supporter, open_round, proposer, published, voters
+from tests.campaigns.test_proposals_fixtures import (
+    committed,
+    english,
+    make_supporter,
+    open_round,
+    proposer,
+    published,
+    voters,
+)
 
-__all__ = ["open_round", "proposer", "voters"]  # fixtures
+__all__ = ["english", "open_round", "proposer", "voters"]  # fixtures
 
 pytestmark = pytest.mark.django_db
 
