@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import get_language
 
 from campaigns.proposals.models import Proposal, ProposalRound, ProposalVote
@@ -142,7 +142,8 @@ def proposal_ranking(*, language: str | None = None) -> Ranking:
         found = cache.get(key)
         if found is not None:
             return found
-    ranking = _build_ranking(round_for_ranking(), language)
+    with translation.override(language):
+        ranking = _build_ranking(round_for_ranking(), language)
     if seconds:
         cache.set(key, ranking, min(seconds, 60))
     return ranking

@@ -192,3 +192,14 @@ def test_the_campaign_page_lists_adopted_proposals_in_both_languages(client, sit
     assert "Wells in every village" in client.get(campaign_ar.url).content.decode()
     ranking = client.get(f"/ar{RANKING}").content.decode()
     assert campaign_ar.url in ranking
+
+
+def test_the_api_serves_the_ranking(client, site_tree, open_round, proposer, voters):
+    proposal = published(proposer, "Wells in every village")
+    with committed():
+        signed_in_client(voters[0]).post(f"{RANKING}{proposal.pk}/vote/")
+    data = client.get("/api/v1/proposals/ranking/?lang=ar").json()
+    assert (data["round_name"], data["state"], data["votes_per_supporter"]) == ("أولويات 2027", "open", 2)
+    assert [(row["title"], row["votes"], row["ready"]) for row in data["proposals"]] == [
+        ("Wells in every village", 1, False)
+    ]
