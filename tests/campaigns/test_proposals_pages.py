@@ -203,3 +203,15 @@ def test_the_api_serves_the_ranking(client, site_tree, open_round, proposer, vot
     assert [(row["title"], row["votes"], row["ready"]) for row in data["proposals"]] == [
         ("Wells in every village", 1, False)
     ]
+
+
+def test_staff_set_up_a_round_and_a_wrong_one_is_refused(staff_client, site_tree):
+    url = "/admin/proposals/rounds/new/"
+    assert staff_client.get(url).status_code == 200
+    data = {"name": "Spring", "name_ar": "الربيع", "opens_at": "2027-03-01 09:00", "closes_at": "2027-02-01 09:00",
+            "votes_per_supporter": "3", "ready_threshold": "25"}  # fmt: skip
+    refused = staff_client.post(url, data)
+    assert refused.status_code == 200 and "A round must close after it opens." in refused.content.decode()
+    assert not ProposalRound.objects.exists()
+    staff_client.post(url, {**data, "closes_at": "2027-04-01 09:00"})
+    assert ProposalRound.objects.get().ready_threshold == 25
