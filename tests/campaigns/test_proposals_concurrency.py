@@ -14,7 +14,7 @@ from campaigns.proposals.models import ProposalRound, ProposalVote
 from campaigns.proposals.services import proposal_create, proposal_publish, proposal_vote_cast
 from supporters.models import Supporter
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def at_once(calls) -> list[object]:
