@@ -179,12 +179,17 @@ def test_people_without_the_permission_cannot_moderate(client, site_tree, open_r
     assert Proposal.objects.get().status == "pending"
 
 
-def test_the_campaign_page_lists_adopted_proposals_in_both_languages(client, site_tree, open_round, proposer, campaign):
+def test_the_campaign_page_lists_adopted_proposals_in_both_languages(
+    client, site_tree, open_round, proposer, campaign, settings
+):
     from tests.conftest import translate
+
+    settings.PAGE_CACHE_SECONDS = 300  # the campaign page is cached for anonymous readers: adopting must clear it
 
     campaign_ar = translate(campaign, site_tree.arabic, title="مياه نظيفة الآن", hero_heading="مياه نظيفة")
     proposal = published(proposer, "Wells in every village")
     assert "Proposed by our members" not in client.get(campaign.url).content.decode()
+    assert client.get(campaign.url)["X-Page-Cache"] == "hit"
     with committed():
         proposal_adopt(proposal_id=proposal.pk, campaign=campaign)
     page = client.get(campaign.url).content.decode()
