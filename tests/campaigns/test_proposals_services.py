@@ -292,3 +292,17 @@ def test_adoption_needs_a_campaign(open_round, proposer, staff_user):
     with pytest.raises(ValidationError):
         proposal_adopt(proposal_id=proposal.pk, campaign=None, user=staff_user)
     assert Proposal.objects.get().status == "published"
+
+
+def test_a_vote_never_touches_the_proposal_row_the_periodic_fold_counts_it(open_round, proposer, voters):
+    from campaigns.proposals.tasks import proposal_vote_counts_fold as periodic_fold
+
+    proposal = published(proposer, "Wells in every village")
+    before = Proposal.objects.values_list("vote_count", "updated_at").get(pk=proposal.pk)
+    for supporter in voters:
+        proposal_vote_cast(supporter=supporter, proposal_id=proposal.pk)  # no commit: no fold yet
+    assert Proposal.objects.values_list("vote_count", "updated_at").get(pk=proposal.pk) == before
+    assert periodic_fold.delay().get() == 1  # what beat runs every minute: every open round
+    proposal.refresh_from_db()
+    assert (proposal.vote_count, proposal.is_ready) == (3, True)
+    assert periodic_fold.delay().get() == 0  # nothing changed since: nothing written
