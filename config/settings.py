@@ -398,6 +398,36 @@ DEMO_LOADERS = [
     "campaigns.demo.load_demo",
 ]
 
+# -- Sign-in (supporters/) ----------------------------------------------------
+
+# Magic links by email for supporters (separate from staff accounts): how long a link works,
+# how long a supporter session lasts, and how often a link may be asked for.
+SUPPORTER_SIGNIN_LINK_SECONDS = env.int("SUPPORTER_SIGNIN_LINK_SECONDS", 900, minimum=60, maximum=86_400)
+SUPPORTER_SESSION_SECONDS = env.int("SUPPORTER_SESSION_SECONDS", 4 * 3600, minimum=300, maximum=30 * 86_400)
+SUPPORTER_SIGNIN_RATE_PER_EMAIL = env.str("SUPPORTER_SIGNIN_RATE_PER_EMAIL", "5/h")
+SUPPORTER_SIGNIN_RATE_PER_IP = env.str("SUPPORTER_SIGNIN_RATE_PER_IP", "30/h")
+for _rate_name in ("SUPPORTER_SIGNIN_RATE_PER_EMAIL", "SUPPORTER_SIGNIN_RATE_PER_IP"):
+    _count, _slash, _period = globals()[_rate_name].partition("/")
+    _unit_ok = _period[-1:] in ("s", "m", "h", "d") and (_period[:-1] == "" or _period[:-1].isdigit())
+    if not (_count.isdigit() and _slash and _unit_ok):
+        env.error(_rate_name, f"expected a rate such as 5/h or 20/10m, got {globals()[_rate_name]!r}.")
+CELERY_BEAT_SCHEDULE["supporters-sign-in-links-purge"] = {
+    "task": "supporters.tasks.sign_in_links_purge",
+    "schedule": 86_400.0,
+}
+
+# -- Proposals (campaigns/proposals/) -------------------------------------------
+
+# How stale the public ranking may be, and how soon after a vote the counts are folded in.
+PROPOSALS_RANKING_CACHE_SECONDS = env.int("PROPOSALS_RANKING_CACHE_SECONDS", 60, minimum=0)
+PROPOSALS_FOLD_SECONDS = env.int("PROPOSALS_FOLD_SECONDS", 10, minimum=1)
+CELERY_BEAT_SCHEDULE["proposals-vote-counts-fold"] = {
+    "task": "campaigns.proposals.tasks.proposal_vote_counts_fold",
+    "schedule": 60.0,
+}
+# The campaign page lists adopted proposals through this template library.
+TEMPLATES[0]["OPTIONS"]["libraries"] = {"proposal_tags": "campaigns.proposals.templatetags"}
+
 # -- The JSON API (campaigns/api_urls.py) -----------------------------------
 
 REST_FRAMEWORK = {

@@ -12,6 +12,11 @@ class Supporter(models.Model):
     email = models.EmailField(_("email"), unique=True)
     name = models.CharField(_("name"), max_length=200, blank=True)
     language = models.CharField(_("language"), max_length=8, default="en")
+    email_verified_at = models.DateTimeField(
+        _("email verified"), null=True, blank=True, help_text=_("When they first used a sign-in link sent to it.")
+    )
+    # Bumped by "sign out everywhere": a session signed with an older number is dead.
+    session_generation = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -46,3 +51,32 @@ class Consent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.supporter} {self.topic} {'granted' if self.granted else 'withdrawn'}"
+
+
+class SignInLink(models.Model):
+    """A magic sign-in link sent by email: single use, short-lived, kept only as a hash.
+
+    The link carries a selector (looked up) and a verifier (checked against its
+    keyed hash in constant time). The email is the address it was sent to, so a
+    person new to us becomes a Supporter only when they use the link.
+    """
+
+    request_id = models.UUIDField(unique=True, help_text=_("One link per request, however often the task runs."))
+    selector = models.CharField(max_length=16, unique=True)
+    verifier_hash = models.CharField(max_length=64)
+    email = models.EmailField(_("email"))
+    language = models.CharField(max_length=8, default="en")
+    next_path = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    supporter = models.ForeignKey(
+        Supporter, null=True, blank=True, on_delete=models.CASCADE, related_name="sign_in_links"
+    )
+
+    class Meta:
+        verbose_name = _("sign-in link")
+        indexes = [models.Index(fields=["email", "-created_at"]), models.Index(fields=["expires_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.email} {self.created_at:%Y-%m-%d %H:%M}"

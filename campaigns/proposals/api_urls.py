@@ -1,5 +1,7 @@
-"""Proposals: JSON API URLs (under /api/v1/)."""
+"""Proposals: JSON API URLs (under /api/v1/proposals/)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from campaigns.proposals import api
+
+urlpatterns = [path("ranking/", api.ranking, name="proposals_ranking")]

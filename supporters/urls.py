@@ -1,0 +1,16 @@
+"""Supporter sign-in and the account page, under each language's prefix (/account/..., /ar/account/...)."""
+
+from django.urls import path
+
+from supporters import views
+
+app_name = "supporters"
+
+urlpatterns = [
+    path("", views.account, name="account"),
+    path("sign-in/", views.sign_in, name="sign_in"),
+    path("sign-in/sent/", views.sign_in_sent, name="sign_in_sent"),
+    path("sign-in/<str:token>/", views.sign_in_confirm, name="sign_in_confirm"),
+    path("sign-out/", views.sign_out, name="sign_out"),
+    path("sign-out-everywhere/", views.sign_out_everywhere, name="sign_out_everywhere"),
+]
