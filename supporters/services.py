@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.db import connection
-from django.utils import timezone
 
 from supporters.models import Consent, Supporter
 
@@ -22,18 +21,19 @@ def supporter_for_email(*, email: str, name: str = "", language: str = "en") -> 
     """
     address = email_normalize(email)
     name = name.strip()
-    table = connection.ops.quote_name(Supporter._meta.db_table)
-    now = timezone.now()
-    stamp = connection.ops.adapt_datetimefield_value(now)
+    supporter = Supporter(email=address, name=name, language=language)
+    fields = [field for field in Supporter._meta.concrete_fields if not field.primary_key]
+    values = [field.get_db_prep_save(field.pre_save(supporter, add=True), connection) for field in fields]
+    quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (email, name, language, created_at, updated_at) "  # noqa: S608 - the model's table
-            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (email) DO NOTHING RETURNING id",
-            [address, name, language, stamp, stamp],
+            f"INSERT INTO {quote(Supporter._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
+            f"VALUES ({', '.join(['%s'] * len(fields))}) ON CONFLICT ({quote('email')}) DO NOTHING RETURNING id",
+            values,
         )
         row = cursor.fetchone()
     if row is not None:
-        supporter = Supporter(id=row[0], email=address, name=name, language=language, created_at=now, updated_at=now)
+        supporter.pk = row[0]
         supporter._state.adding = False
         supporter._state.db = connection.alias
         return supporter
