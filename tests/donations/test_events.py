@@ -250,7 +250,7 @@ def test_a_drain_applies_waiting_events_in_order_of_arrival(settings):
     assert set(WebhookEvent.objects.values_list("status", flat=True)) == {"processed"}
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_an_event_stored_while_a_drain_runs_is_applied_by_it(settings):
     """A process that saw the drain queued a moment ago queues no other; the drain still applies its event."""
     import threading

@@ -30,7 +30,7 @@ def test_a_missing_name_is_filled_in_and_never_overwritten():
 
 
 @pytest.mark.slow
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_first_gifts_from_one_address_make_one_supporter():
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: SQLite serialises every writer, so it cannot show a race")
