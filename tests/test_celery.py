@@ -63,7 +63,7 @@ def database_url(settings_dict: dict) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_real_worker_runs_a_task_sent_through_redis():
     redis_url = os.environ.get("REDIS_URL")
     if not redis_url:

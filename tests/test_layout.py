@@ -76,3 +76,13 @@ def test_nothing_imports_config_but_the_entry_points():
         if path.name not in entry_points and "config" in project_imports(path):
             offenders.append(path.name)
     assert offenders == []
+
+
+def test_transactional_tests_restore_the_migrated_rows():
+    """A transactional test without serialized_rollback lets the flush re-seed rows that the next one reloads."""
+    offenders = []
+    for path in (ROOT / "tests").rglob("test_*.py"):
+        for number, line in enumerate(path.read_text().splitlines(), start=1):
+            if "django_db(transaction=True" in line and "serialized_rollback=True" not in line:
+                offenders.append(f"{path.relative_to(ROOT)}:{number}")
+    assert offenders == []
