@@ -1,0 +1,169 @@
+"""Petitions: shared reads. Counts come from the folded counters, through the cache (never COUNT(*)).
+
+- ``petition_count(petition_id=...) -> int``: confirmed signatures (folded).
+- ``petition_regions(petition_id=...) -> dict``: {"total", "updated_at",
+  "countries": [{"country", "name", "total", "regions": [{"region", "total"}]}]}.
+- ``petition_recent_signers(petition_id=...) -> list[dict]``: the wall:
+  first name and city of the latest confirmed signers who agreed to appear.
+- ``signatures_matching(petition=..., ip=, domain=, since=, until=)``: the
+  queryset ``signatures_invalidate`` acts on (any status), for previews.
+- ``petition_counts_refresh(petition_id=...)``: recompute the cached values
+  from the counter and tallies (the fold does this after every change).
+
+``petition_id`` is always the canonical page's id (``page.canonical.pk``).
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.core.cache import cache
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django_countries import countries
+
+from campaigns.petitions.models import AdvocacySettings, PetitionCounter, PetitionPage, PetitionTally, Signature
+
+WALL_SIZE = 12
+_COUNT_KEY = "petitions:count:{}"
+_REGIONS_KEY = "petitions:regions:{}"
+_WALL_KEY = "petitions:wall:{}"
+# Kept until the next fold replaces them; a miss (eviction) reads the counter row once.
+_TIMEOUT = 24 * 3600
+
+
+def petition_counts_refresh(*, petition_id: int) -> int:
+    counter = PetitionCounter.objects.filter(petition_id=petition_id).first()
+    total = counter.total if counter else 0
+    updated = counter.updated_at.isoformat() if counter else None
+    tallies = list(
+        PetitionTally.objects.filter(petition_id=petition_id, total__gt=0)
+        .order_by("country", "region")
+        .values_list("country", "region", "total")
+    )
+    by_country: dict[str, dict[str, Any]] = {}
+    for country, region, n in tallies:
+        entry = by_country.setdefault(country, {"country": country, "total": 0, "regions": []})
+        entry["total"] += n
+        entry["regions"].append({"region": region, "total": n})
+    for entry in by_country.values():
+        entry["regions"].sort(key=lambda r: (-r["total"], r["region"]))
+    regions = {
+        "total": total,
+        "updated_at": updated,
+        "countries": sorted(by_country.values(), key=lambda c: (-c["total"], c["country"])),
+    }
+    wall = [
+        {
+            "first_name": (name.split() or [""])[0],
+            "city": city,
+            "country": country,
+            "confirmed_at": confirmed.isoformat(),
+        }
+        for name, city, country, confirmed in Signature.objects.filter(
+            petition_id=petition_id, status=Signature.Status.CONFIRMED, public=True, counted_at__isnull=False
+        )
+        .order_by("-confirmed_at", "-id")
+        .values_list("name", "city", "country", "confirmed_at")[:WALL_SIZE]
+    ]
+    cache.set_many(
+        {
+            _COUNT_KEY.format(petition_id): {"total": total, "updated_at": updated},
+            _REGIONS_KEY.format(petition_id): regions,
+            _WALL_KEY.format(petition_id): wall,
+        },
+        timeout=_TIMEOUT,
+    )
+    return total
+
+
+def _cached(key: str, petition_id: int) -> Any:
+    value = cache.get(key.format(petition_id))
+    if value is None:
+        petition_counts_refresh(petition_id=petition_id)
+        value = cache.get(key.format(petition_id))
+    return value
+
+
+def petition_count_info(*, petition_id: int) -> dict[str, Any]:
+    return _cached(_COUNT_KEY, petition_id) or {"total": 0, "updated_at": None}
+
+
+def petition_count(*, petition_id: int) -> int:
+    return int(petition_count_info(petition_id=petition_id)["total"])
+
+
+def petition_regions(*, petition_id: int) -> dict[str, Any]:
+    """Counts by country and region, with the country's name in the current language."""
+    data = _cached(_REGIONS_KEY, petition_id) or {"total": 0, "updated_at": None, "countries": []}
+    return {
+        **data,
+        "countries": [{**entry, "name": str(countries.name(entry["country"]))} for entry in data["countries"]],
+    }
+
+
+def petition_recent_signers(*, petition_id: int) -> list[dict[str, Any]]:
+    return list(_cached(_WALL_KEY, petition_id) or [])
+
+
+def signatures_matching(
+    *,
+    petition: PetitionPage,
+    ip: str | None = None,
+    domain: str | None = None,
+    since: datetime.datetime | None = None,
+    until: datetime.datetime | None = None,
+) -> QuerySet[Signature]:
+    """The petition's signatures from this address, this email domain (and its subdomains) and this time window."""
+    from django.db.models import Q
+
+    signatures = Signature.objects.filter(petition=petition.canonical)
+    if ip:
+        signatures = signatures.filter(ip=ip.strip())
+    if domain:
+        domain = domain.strip().lower().lstrip("@")
+        signatures = signatures.filter(Q(email_domain=domain) | Q(email_domain__endswith=f".{domain}"))
+    if since:
+        signatures = signatures.filter(created_at__gte=since)
+    if until:
+        signatures = signatures.filter(created_at__lt=until)
+    return signatures
+
+
+def advocacy_settings(request: HttpRequest | None = None) -> AdvocacySettings:
+    from wagtail.models import Site
+
+    if request is not None:
+        return AdvocacySettings.for_request(request)
+    site = Site.objects.filter(is_default_site=True).first()
+    return AdvocacySettings.for_site(site) if site else AdvocacySettings()
+
+
+def next_milestone(*, petition: PetitionPage, total: int) -> int:
+    """The next count to aim for: the first milestone or goal above the total (or the goal, or the last one)."""
+    counts = sorted({*petition.milestones.values_list("count", flat=True), petition.goal} - {0})
+    for count in counts:
+        if count > total:
+            return count
+    return counts[-1] if counts else 0
+
+
+def petition_public_context(*, page: PetitionPage, request: HttpRequest) -> dict[str, Any]:
+    petition = page.canonical
+    total = petition_count(petition_id=petition.pk)
+    target = next_milestone(petition=petition, total=total)
+    percent = 100 if not target else min(100, total * 100 // target)
+    from campaigns.petitions.share import share_links
+
+    return {
+        "petition": petition,
+        "state": page.effective_state(timezone.now()),
+        "signature_count": total,
+        "next_milestone": target,
+        "progress_percent": percent,
+        "recent_signers": petition_recent_signers(petition_id=petition.pk),
+        "share_links": share_links(page=page, request=request),
+        "targets": [t.public_view() for t in petition.targets.filter(active=True)],
+    }
