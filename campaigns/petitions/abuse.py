@@ -39,6 +39,23 @@ class SignInfo:
     state: str
     opens_at: datetime.datetime | None
     closes_at: datetime.datetime | None
+    goal: int = 0
+    milestones: tuple[int, ...] = ()
+
+    def next_milestone(self, total: int) -> int:
+        """The next count to aim for: the first milestone or goal above the total (or the highest)."""
+        counts = sorted({*self.milestones, self.goal} - {0})
+        for count in counts:
+            if count > total:
+                return count
+        return counts[-1] if counts else 0
+
+    def state_now(self, now: datetime.datetime) -> str:
+        if self.state == "open" and self.opens_at and now < self.opens_at:
+            return "draft"
+        if self.state == "open" and self.closes_at and now >= self.closes_at:
+            return "closed"
+        return self.state
 
     def accepts(self, now: datetime.datetime) -> bool:
         if not self.live or self.state != "open":
@@ -64,6 +81,8 @@ def petition_sign_info(page_id: int) -> SignInfo | None:
             state=canonical.state,
             opens_at=canonical.opens_at,
             closes_at=canonical.closes_at,
+            goal=canonical.goal,
+            milestones=tuple(sorted(canonical.milestones.values_list("count", flat=True))),
         )
         cache.set(key, info, timeout=300)
     return info

@@ -222,10 +222,12 @@ class PetitionPage(CachedPage):
         return self.signature_count() if kind == "signatures" else 0
 
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        from campaigns.petitions.forms import SignatureForm
         from campaigns.petitions.selectors import petition_public_context
 
         context = super().get_context(request, *args, **kwargs)
         context.update(petition_public_context(page=self, request=request))
+        context["form"] = SignatureForm(ask_for_comment=self.canonical.ask_for_comment)
         return context
 
 
@@ -462,3 +464,7 @@ def _valid_origin(origin: str) -> bool:
 
     parts = urlsplit(origin)
     return parts.scheme in ("https", "http") and bool(parts.hostname) and not parts.path and not parts.query
+
+
+# Publishing a petition refreshes what the sign path caches about it.
+from campaigns.petitions import signals  # noqa: E402, F401

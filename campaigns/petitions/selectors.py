@@ -21,7 +21,9 @@ from typing import Any
 from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import number_format
 from django_countries import countries
 
 from campaigns.petitions.models import AdvocacySettings, PetitionCounter, PetitionPage, PetitionTally, Signature
@@ -141,29 +143,48 @@ def advocacy_settings(request: HttpRequest | None = None) -> AdvocacySettings:
     return AdvocacySettings.for_site(site) if site else AdvocacySettings()
 
 
-def next_milestone(*, petition: PetitionPage, total: int) -> int:
-    """The next count to aim for: the first milestone or goal above the total (or the goal, or the last one)."""
-    counts = sorted({*petition.milestones.values_list("count", flat=True), petition.goal} - {0})
-    for count in counts:
-        if count > total:
-            return count
-    return counts[-1] if counts else 0
+def petition_sign_summary(*, page_id: int) -> dict[str, Any] | None:
+    """What the count JSON and the API say about a petition: all from the cache, no query when warm."""
+    from campaigns.petitions.abuse import petition_sign_info
+
+    info = petition_sign_info(page_id)
+    if info is None or not info.live:
+        return None
+    counts = petition_count_info(petition_id=info.canonical_id)
+    total = int(counts["total"])
+    target = info.next_milestone(total)
+    return {
+        "petition": page_id,
+        "canonical_id": info.canonical_id,
+        "state": info.state_now(timezone.now()),
+        "total": total,
+        "goal": info.goal,
+        "next_milestone": target,
+        "percent": 100 if not target else min(100, total * 100 // target),
+        "updated_at": counts["updated_at"],
+    }
 
 
 def petition_public_context(*, page: PetitionPage, request: HttpRequest) -> dict[str, Any]:
-    petition = page.canonical
-    total = petition_count(petition_id=petition.pk)
-    target = next_milestone(petition=petition, total=total)
-    percent = 100 if not target else min(100, total * 100 // target)
+    from campaigns.petitions.abuse import petition_sign_info
     from campaigns.petitions.share import share_links
 
+    petition = page.canonical
+    total = petition_count(petition_id=petition.pk)
+    info = petition_sign_info(page.pk)
+    target = info.next_milestone(total) if info else 0
+    percent = 100 if not target else min(100, total * 100 // target)
     return {
         "petition": petition,
         "state": page.effective_state(timezone.now()),
+        "accepts_signatures": page.accepts_signatures(),
         "signature_count": total,
+        "signature_count_display": number_format(total, force_grouping=True),
+        "next_milestone_display": number_format(target, force_grouping=True),
         "next_milestone": target,
         "progress_percent": percent,
         "recent_signers": petition_recent_signers(petition_id=petition.pk),
         "share_links": share_links(page=page, request=request),
+        "sign_url": reverse("campaigns:petitions_sign", kwargs={"page_id": page.pk}),
         "targets": [t.public_view() for t in petition.targets.filter(active=True)],
     }
