@@ -387,7 +387,7 @@ def _fold_petition(petition_id: int, *, limit: int, now: datetime.datetime) -> i
         ids = [row[0] for row in rows]
         for start in range(0, len(ids), 5000):
             Signature.objects.filter(pk__in=ids[start : start + 5000]).update(counted_at=now)
-        transaction.on_commit(lambda: _after_count_change(petition_id))
+    _after_count_change(petition_id)
     return len(rows)
 
 
@@ -415,11 +415,12 @@ def signatures_recount(*, petition: PetitionPage) -> int:
         PetitionTally.objects.bulk_create(tallies, batch_size=1000)
         counter.total = sum(t.total for t in tallies)
         counter.save(update_fields=["total", "updated_at"])
-        transaction.on_commit(lambda: _after_count_change(petition_id))
+    _after_count_change(petition_id)
     return counter.total
 
 
 def _after_count_change(petition_id: int) -> None:
+    """Called once the counts are committed: the public's cached numbers, then the milestones."""
     from campaigns.petitions import selectors
 
     total = selectors.petition_counts_refresh(petition_id=petition_id)

@@ -17,7 +17,7 @@ from campaigns.petitions.models import PetitionMilestone, PetitionPage
 from campaigns.petitions.services import signature_mails_send, signature_sign
 from tests.conftest import publish, translate
 
-__all__ = ["petition", "petition_ar", "real_counting"]
+__all__ = ["fold", "petition", "petition_ar", "real_counting"]
 
 
 @pytest.fixture
@@ -25,7 +25,21 @@ def real_counting(settings):
     """The production path: mails and folds by the periodic tasks, not inline."""
     settings.PETITION_MAIL_BATCHED = True
     settings.PETITION_FOLD_ON_CONFIRM = False
+    # Test signers share one domain; the domain limits have tests of their own.
+    settings.PETITION_RATE_DOMAIN_EXEMPT = [*settings.PETITION_RATE_DOMAIN_EXEMPT, "example.org"]
     return settings
+
+
+@pytest.fixture
+def fold(django_capture_on_commit_callbacks):
+    """Run the fold task, and what it queues on commit (the milestone emails)."""
+    from campaigns.petitions.tasks import petitions_fold
+
+    def run() -> int:
+        with django_capture_on_commit_callbacks(execute=True):
+            return petitions_fold.delay().get()
+
+    return run
 
 
 @pytest.fixture
