@@ -17,6 +17,7 @@ from django.db.models import Count, QuerySet
 from django.utils import formats, timezone
 from django.utils.html import strip_tags
 from django.utils.text import normalize_newlines
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django_countries import countries
 
@@ -178,8 +179,9 @@ def comment_sample(petition: PetitionPage, *, limit: int) -> list[Comment]:
     step = max(1, len(ids) // limit)
     chosen = ids[::step][:limit]
     comments = []
+    separator = "، " if (get_language() or "").startswith("ar") else ", "
     for signature in Signature.objects.filter(pk__in=chosen).order_by("confirmed_at", "id"):
-        place = ", ".join(
+        place = separator.join(
             part for part in (signature.region or signature.city, country_name(signature.country)) if part
         )
         comments.append(Comment(text=signature.comment, who=f"{signature.first_name} · {place}"))

@@ -372,7 +372,8 @@ class InvalidateView(StaffView):
                 messages.warning(
                     request,
                     _(
-                        "The signatures matching changed since the preview (now %(count)s). Check them and confirm again."
+                        "The signatures matching changed since the preview (now %(count)s). "
+                        "Check them and confirm again."
                     )
                     % {"count": total},
                 )

@@ -75,6 +75,8 @@ def report_context(petition: Any, *, language: str) -> dict[str, Any]:
         "comments": admin_data.comment_sample(petition, limit=COMMENT_SAMPLE_SIZE),
         "organisation": admin_data.organisation_name(language),
         "generated": formats.date_format(timezone.localtime(), "DATETIME_FORMAT"),
+        # The Arabic comma between a target's name, role and office.
+        "separator": "، " if language == "ar" else ", ",
     }
 
 
