@@ -12,7 +12,7 @@
         var arabic = (document.documentElement.lang || "").indexOf("ar") === 0;
         function format(n) { return arabic ? String(n) : Number(n).toLocaleString("en-US"); }
         function refresh() {
-            fetch(root.getAttribute("data-count-url"), { credentials: "omit" })
+            fetch(root.getAttribute("data-count-url"), { credentials: "omit", cache: "no-cache" })
                 .then(function (response) { return response.ok ? response.json() : null; })
                 .then(function (data) {
                     if (!data) { return; }
