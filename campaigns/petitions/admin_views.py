@@ -381,7 +381,7 @@ class InvalidateView(StaffView):
                 done = self._invalidate(rows, form, criteria, total, matched)
                 messages.success(
                     request,
-                    _("%(count)s signatures invalidated. The public count is being recounted.") % {"count": done},
+                    _("%(count)s signatures invalidated. The public count has been recounted.") % {"count": done},
                 )
                 return redirect("petitions_staff:dashboard", self.petition.pk)
         sample = list(rows.order_by("-created_at", "-id")[:PREVIEW_SAMPLE])

@@ -19,7 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.template.loader import render_to_string
-from django.utils import formats, timezone, translation
+from django.utils import timezone, translation
 
 from campaigns.petitions import admin_data
 
@@ -34,11 +34,12 @@ h1 { font-size: 18pt; margin: 0 0 2mm; }
 h2 { font-size: 12pt; margin: 7mm 0 2mm; border-bottom: 0.5px solid #999; padding-bottom: 1mm; }
 p { margin: 0 0 2mm; }
 .org { color: #555; margin-bottom: 5mm; }
-.ask { font-size: 11pt; border-inline-start: 2pt solid #333; padding: 1mm 3mm; margin: 3mm 0; white-space: pre-line; }
+.ask { font-size: 11pt; border-left: 2pt solid #333; padding: 1mm 3mm; margin: 3mm 0; white-space: pre-line; }
 [dir=rtl] .ask { border-left: none; border-right: 2pt solid #333; }
-.totals { margin: 3mm 0; }
-.total { display: inline-block; margin-inline-end: 8mm; }
-.total .number { font-size: 16pt; font-weight: bold; display: block; }
+table.totals { margin: 3mm 0; table-layout: fixed; }
+table.totals td { border: none; padding: 0 2mm 0 0; width: 33%; }
+[dir=rtl] table.totals td { padding: 0 0 0 2mm; }
+.number { font-size: 16pt; font-weight: bold; display: block; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: start; padding: 1.2mm 2mm; border-bottom: 0.5px solid #ccc; vertical-align: top; }
 th { font-weight: bold; }
@@ -74,7 +75,7 @@ def report_context(petition: Any, *, language: str) -> dict[str, Any]:
         "countries": regions,
         "comments": admin_data.comment_sample(petition, limit=COMMENT_SAMPLE_SIZE),
         "organisation": admin_data.organisation_name(language),
-        "generated": formats.date_format(timezone.localtime(), "DATETIME_FORMAT"),
+        "generated": timezone.localtime().strftime("%Y-%m-%d %H:%M"),
         # The Arabic comma between a target's name, role and office.
         "separator": "، " if language == "ar" else ", ",
     }
