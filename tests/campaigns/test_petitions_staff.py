@@ -146,7 +146,7 @@ def csv_rows(response) -> list[list[str]]:
 # -- who may see what ---------------------------------------------------------------------------------
 
 
-def test_every_screen_renders_for_staff_allowed_to_see_signers(client, django_user_model, petition, signed):
+def test_every_screen_renders_for_staff_allowed_to_see_signers(client, django_user_model, staff_user, petition, signed):
     manager = staff_with(django_user_model, "manager", "view_signature", "change_signature", "delete_signature")
     client.force_login(manager)
     for url in screens(petition):
@@ -156,10 +156,12 @@ def test_every_screen_renders_for_staff_allowed_to_see_signers(client, django_us
     assert "Wells for Mafraq" in index and f"{BASE}{petition.pk}/" in index
     # The menu offers the petitions to them.
     assert BASE in client.get("/admin/").content.decode()
-    # The petition's page in the admin links to its signatures.
+    # The petition's page in the admin (editing it, and in the explorer) links to its signatures.
+    client.force_login(staff_user)
     edit = client.get(f"/admin/pages/{petition.pk}/edit/")
-    if edit.status_code == 200:
-        assert f"{BASE}{petition.pk}/" in edit.content.decode()
+    assert edit.status_code == 200 and f'href="{BASE}{petition.pk}/"' in edit.content.decode()
+    explorer = client.get(f"/admin/pages/{petition.get_parent().pk}/")
+    assert f'href="{BASE}{petition.pk}/"' in explorer.content.decode()
 
 
 def test_staff_without_the_permission_see_no_signer(client, django_user_model, petition, signed):
