@@ -41,6 +41,7 @@ class SignInfo:
     closes_at: datetime.datetime | None
     goal: int = 0
     milestones: tuple[int, ...] = ()
+    ask_for_comment: bool = True
 
     def next_milestone(self, total: int) -> int:
         """The next count to aim for: the first milestone or goal above the total (or the highest)."""
@@ -77,12 +78,14 @@ def petition_sign_info(page_id: int) -> SignInfo | None:
         canonical = page.canonical
         info = SignInfo(
             canonical_id=canonical.pk,
-            live=page.live,
+            # Live and without view restrictions: what anonymous visitors may see.
+            live=page.live and not page.get_view_restrictions().exists(),
             state=canonical.state,
             opens_at=canonical.opens_at,
             closes_at=canonical.closes_at,
             goal=canonical.goal,
             milestones=tuple(sorted(canonical.milestones.values_list("count", flat=True))),
+            ask_for_comment=canonical.ask_for_comment,
         )
         cache.set(key, info, timeout=300)
     return info

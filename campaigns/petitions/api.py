@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from campaigns.petitions import selectors
+from campaigns.petitions.abuse import petition_sign_info
 from campaigns.petitions.forms import COMMENT_MAX, NAME_MAX
 from campaigns.petitions.models import PetitionPage, Signature
 from campaigns.petitions.services import SigningRefused, signature_sign
@@ -180,19 +181,21 @@ class PetitionSignView(APIView):
     )  # fmt: skip
     def post(self, request: Request, page_id: int) -> Response:
         """Sign a petition. The signature counts once the person presses confirm in the emailed link."""
-        page = _petition(page_id)
+        info = petition_sign_info(page_id)
+        if info is None or not info.live:
+            raise Http404
         serializer = PetitionSignatureSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
             signature_sign(
-                petition_id=page.pk,
+                petition_id=page_id,
                 name=" ".join(data["name"].split()),
                 email=data["email"],
                 country=str(data["country"]),
                 postcode=data["postcode"],
                 city=data["city"],
-                comment=data["comment"] if page.canonical.ask_for_comment else "",
+                comment=data["comment"] if info.ask_for_comment else "",
                 public=data["public"],
                 updates=data["updates"],
                 language=get_language() or "en",

@@ -21,6 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from campaigns.petitions import selectors
+from campaigns.petitions.abuse import SignInfo, petition_sign_info
 from campaigns.petitions.forms import SignatureForm
 from campaigns.petitions.models import PetitionPage, Signature
 from campaigns.petitions.services import (
@@ -40,16 +41,24 @@ def _live_petition(page_id: int) -> PetitionPage:
     return page
 
 
-def _sign(request: HttpRequest, page: PetitionPage, *, source: str) -> tuple[SignatureForm, int | None]:
-    """Validate and sign. Returns the form and, on success, 0 (or an HTTP status for a refusal)."""
-    form = SignatureForm(request.POST, ask_for_comment=page.canonical.ask_for_comment)
+def _signable(page_id: int) -> SignInfo:
+    """The petition as the sign path sees it, from the cache (no query when warm); 404 if not public."""
+    info = petition_sign_info(page_id)
+    if info is None or not info.live:
+        raise Http404
+    return info
+
+
+def _sign(request: HttpRequest, page_id: int, info: SignInfo, *, source: str) -> tuple[SignatureForm, int]:
+    """Validate and sign. Returns the form and 0 on success, or the HTTP status of the refusal."""
+    form = SignatureForm(request.POST, ask_for_comment=info.ask_for_comment)
     if form.honeypot_filled():
         return form, 0  # answered like a success; nothing is stored
     if not form.is_valid():
         return form, 400
     try:
         signature_sign(
-            petition_id=page.pk,
+            petition_id=page_id,
             language=get_language() or "en",
             ip=client_ip(request),
             source=source,
@@ -64,10 +73,11 @@ def _sign(request: HttpRequest, page: PetitionPage, *, source: str) -> tuple[Sig
 @csrf_exempt
 @require_POST
 def sign(request: HttpRequest, page_id: int) -> HttpResponse:
-    page = _live_petition(page_id)
-    form, status = _sign(request, page, source=Signature.Source.FORM)
+    """The form's POST: the sign path. On success, a redirect and nothing else (no session, no message)."""
+    form, status = _sign(request, page_id, _signable(page_id), source=Signature.Source.FORM)
     if status == 0:
-        return HttpResponseRedirect(reverse("campaigns:petitions_thanks", kwargs={"page_id": page.pk}))
+        return HttpResponseRedirect(reverse("campaigns:petitions_thanks", kwargs={"page_id": page_id}))
+    page = _live_petition(page_id)
     context = page.get_context(request)
     context["form"] = form
     return TemplateResponse(request, page.get_template(request), context, status=status)
@@ -181,8 +191,8 @@ def _embed_context(request: HttpRequest, page: PetitionPage, form: SignatureForm
 @csrf_exempt
 @require_POST
 def embed_sign(request: HttpRequest, page_id: int) -> HttpResponse:
+    form, status = _sign(request, page_id, _signable(page_id), source=Signature.Source.EMBED)
     page = _live_petition(page_id)
-    form, status = _sign(request, page, source=Signature.Source.EMBED)
     if status == 0:
         context = {**_embed_context(request, page, form), "signed": True}
         return _frameable(request, TemplateResponse(request, "campaigns/petitions/embed.html", context))

@@ -212,3 +212,20 @@ def test_the_petition_counts_towards_its_campaign_goal(petition, fold):
     confirm(Signature.objects.get())
     fold()
     assert campaign.progress().current == 1
+
+
+def test_the_sign_request_costs_one_insert_and_nothing_else(client, petition):
+    url = f"/act/petitions/{petition.pk}/sign/"
+    client.post(url, {"name": "Warm Up", "email": "warm@example.org", "country": "JO"})
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(url, {"name": "Maya Haddad", "email": "maya@example.org", "country": "JO"})
+    assert response.status_code == 302
+    assert [q["sql"].lstrip().split()[0].upper() for q in queries] == ["INSERT"]
+    assert "Set-Cookie" not in response.headers  # no session, no message, no CSRF cookie
+    api = f"/api/v1/petitions/{petition.pk}/signatures/"
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(
+            api, {"name": "Omar Saleh", "email": "omar@example.org", "country": "EG"}, content_type="application/json"
+        )
+    assert response.status_code == 202
+    assert [q["sql"].lstrip().split()[0].upper() for q in queries] == ["INSERT"]
