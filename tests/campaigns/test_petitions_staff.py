@@ -162,6 +162,11 @@ def test_every_screen_renders_for_staff_allowed_to_see_signers(client, django_us
     assert edit.status_code == 200 and f'href="{BASE}{petition.pk}/"' in edit.content.decode()
     explorer = client.get(f"/admin/pages/{petition.get_parent().pk}/")
     assert f'href="{BASE}{petition.pk}/"' in explorer.content.decode()
+    # The three permissions can be granted to a group in Settings → Groups.
+    group_form = client.get("/admin/groups/new/").content.decode()
+    for codename in ("view_signature", "change_signature", "delete_signature"):
+        permission = Permission.objects.get(content_type__app_label="campaigns", codename=codename)
+        assert f'value="{permission.pk}"' in group_form, codename
 
 
 def test_staff_without_the_permission_see_no_signer(client, django_user_model, petition, signed):
