@@ -26,10 +26,14 @@ from django.conf import settings
 from django.core.cache import cache
 
 DISPOSABLE_TTL = 30.0
+# Other web processes see a publish (a petition closing) within this many seconds.
+SIGN_INFO_LOCAL_TTL = 2.0
+_MISSING = "missing"
 _SIGN_INFO_KEY = "petitions:signinfo:{}"
 _DISPOSABLE_KEY = "petitions:disposable"
 
 _disposable: tuple[float, frozenset[str]] | None = None
+_sign_info_local: dict[int, tuple[float, SignInfo | str]] = {}
 
 
 @dataclass(frozen=True)
@@ -66,32 +70,48 @@ class SignInfo:
         return not (self.closes_at and now >= self.closes_at)
 
 
+def _sign_info_load(page_id: int) -> SignInfo | None:
+    from campaigns.petitions.models import PetitionPage
+
+    page = PetitionPage.objects.filter(pk=page_id).first()
+    if page is None:
+        return None
+    canonical = page.canonical
+    return SignInfo(
+        canonical_id=canonical.pk,
+        # Live and without view restrictions: what anonymous visitors may see.
+        live=page.live and not page.get_view_restrictions().exists(),
+        state=canonical.state,
+        opens_at=canonical.opens_at,
+        closes_at=canonical.closes_at,
+        goal=canonical.goal,
+        milestones=tuple(sorted(canonical.milestones.values_list("count", flat=True))),
+        ask_for_comment=canonical.ask_for_comment,
+    )
+
+
 def petition_sign_info(page_id: int) -> SignInfo | None:
+    """What the sign path needs to know about a petition: from this process (for SIGN_INFO_LOCAL_TTL
+    seconds), else the shared cache, else the database (then cached until the next publish)."""
+    now = time.monotonic()
+    local = _sign_info_local.get(page_id)
+    if local is not None and now - local[0] < SIGN_INFO_LOCAL_TTL:
+        return local[1]
     key = _SIGN_INFO_KEY.format(page_id)
     info = cache.get(key)
     if info is None:
-        from campaigns.petitions.models import PetitionPage
-
-        page = PetitionPage.objects.filter(pk=page_id).first()
-        if page is None:
-            return None
-        canonical = page.canonical
-        info = SignInfo(
-            canonical_id=canonical.pk,
-            # Live and without view restrictions: what anonymous visitors may see.
-            live=page.live and not page.get_view_restrictions().exists(),
-            state=canonical.state,
-            opens_at=canonical.opens_at,
-            closes_at=canonical.closes_at,
-            goal=canonical.goal,
-            milestones=tuple(sorted(canonical.milestones.values_list("count", flat=True))),
-            ask_for_comment=canonical.ask_for_comment,
-        )
+        info = _sign_info_load(page_id) or _MISSING
         cache.set(key, info, timeout=300)
-    return info
+    if len(_sign_info_local) > 1000:
+        _sign_info_local.clear()
+    _sign_info_local[page_id] = (now, info)
+    return None if info is _MISSING or info == _MISSING else info
 
 
 def petition_sign_info_clear(page_ids: list[int]) -> None:
+    """Forget what is cached about these petitions (here at once; other processes within the local TTL)."""
+    for pk in page_ids:
+        _sign_info_local.pop(pk, None)
     cache.delete_many([_SIGN_INFO_KEY.format(pk) for pk in page_ids])
 
 
@@ -132,25 +152,53 @@ def _hashed(value: str) -> str:
     return hashlib.blake2b(f"{settings.SECRET_KEY}:{value}".encode(), digest_size=12).hexdigest()
 
 
-def _hit(kind: str, value: str, rate: str, now_s: int) -> bool:
-    limit, window = parse_rate(rate)
-    if limit <= 0 or not value:
-        return False
-    key = f"petitions:rl:{kind}:{window}:{_hashed(value)}:{now_s // window}"
-    try:
-        hits = cache.incr(key)
-    except ValueError:
-        hits = 1 if cache.add(key, 1, timeout=window + 1) else cache.incr(key)
-    return hits > limit
+def _window_keys(*, ip: str, domain: str, now_s: int) -> list[tuple[str, int, int]]:
+    """(key, limit, window) for each limit this attempt counts against."""
+    rules = [
+        ("ip-burst", ip, settings.PETITION_RATE_IP_BURST),
+        ("ip-sustained", ip, settings.PETITION_RATE_IP_SUSTAINED),
+    ]
+    if domain and domain not in settings.PETITION_RATE_DOMAIN_EXEMPT:
+        rules += [
+            ("domain-burst", domain, settings.PETITION_RATE_DOMAIN_BURST),
+            ("domain-sustained", domain, settings.PETITION_RATE_DOMAIN_SUSTAINED),
+        ]
+    keys = []
+    for kind, value, rate in rules:
+        limit, window = parse_rate(rate)
+        if limit > 0 and value:
+            keys.append((f"petitions:rl:{kind}:{window}:{_hashed(value)}:{now_s // window}", limit, window))
+    return keys
+
+
+def _redis_client() -> object | None:
+    """The raw Redis client behind django-redis, to count every limit in one round trip."""
+    client = getattr(cache, "client", None)
+    get_client = getattr(client, "get_client", None)
+    return get_client(write=True) if get_client is not None else None
 
 
 def sign_rate_exceeded(*, ip: str, domain: str, now: datetime.datetime) -> bool:
     """Count this attempt against every limit; True if any is over."""
-    now_s = int(now.timestamp())
-    over = False
-    over |= _hit("ip-burst", ip, settings.PETITION_RATE_IP_BURST, now_s)
-    over |= _hit("ip-sustained", ip, settings.PETITION_RATE_IP_SUSTAINED, now_s)
-    if domain and domain not in settings.PETITION_RATE_DOMAIN_EXEMPT:
-        over |= _hit("domain-burst", domain, settings.PETITION_RATE_DOMAIN_BURST, now_s)
-        over |= _hit("domain-sustained", domain, settings.PETITION_RATE_DOMAIN_SUSTAINED, now_s)
-    return over
+    keys = _window_keys(ip=ip, domain=domain, now_s=int(now.timestamp()))
+    if not keys:
+        return False
+    redis = _redis_client()
+    if redis is not None:
+        pipe = redis.pipeline(transaction=False)
+        for key, _limit, window in keys:
+            full = cache.make_key(key)
+            pipe.set(full, 0, ex=window + 1, nx=True)
+            pipe.incr(full)
+        results = pipe.execute()
+        counts = results[1::2]
+    else:
+        counts = []
+        for key, _limit, window in keys:
+            cache.add(key, 0, timeout=window + 1)
+            try:
+                counts.append(cache.incr(key))
+            except ValueError:  # expired between add and incr
+                cache.add(key, 1, timeout=window + 1)
+                counts.append(1)
+    return any(count > limit for count, (_key, limit, _window) in zip(counts, keys, strict=True))

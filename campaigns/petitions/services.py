@@ -218,15 +218,22 @@ def _render_mail(template: str, context: dict[str, Any], language: str, to: str,
     return message
 
 
-def _mail_for(signature: Signature, root: str, pages: dict[int, PetitionPage], connection_: Any) -> Any | None:
-    petition = pages.get(signature.petition_id)
-    if petition is None:
-        petition = pages[signature.petition_id] = PetitionPage.objects.get(pk=signature.petition_id)
-    page = petition.get_translation_or_none(_locale_for(signature.language)) or petition
+def _page_in(petition_id: int, language: str, pages: dict[Any, Any]) -> tuple[PetitionPage, str]:
+    """The petition's page in this language (or the original) and its URL, looked up once per batch."""
+    key = (petition_id, language)
+    if key not in pages:
+        petition = PetitionPage.objects.get(pk=petition_id)
+        page = petition.get_translation_or_none(_locale_for(language)) or petition
+        pages[key] = (page, page.full_url or "")
+    return pages[key]
+
+
+def _mail_for(signature: Signature, root: str, pages: dict[Any, Any], connection_: Any) -> Any | None:
+    page, url = _page_in(signature.petition_id, signature.language, pages)
     context = {
         "signature": signature,
         "petition": page,
-        "petition_url": page.full_url or "",
+        "petition_url": url,
         "direction": "rtl" if signature.language.startswith("ar") else "ltr",
     }
     if signature.status == Signature.Status.PENDING:
@@ -251,7 +258,7 @@ def signature_mails_send(*, limit: int = 500, signature_ids: list[int] | None = 
     a mail is marked sent in the same transaction that sends it.
     """
     root = _site_root_url()
-    pages: dict[int, PetitionPage] = {}
+    pages: dict[Any, Any] = {}
     sent = 0
     with transaction.atomic():
         due = Signature.objects.filter(email_sent_at__isnull=True).order_by("id")
@@ -510,17 +517,15 @@ def milestone_notify(*, reached_id: int, chunk: int = 500) -> int:
                 record.save(update_fields=["signers_emailed_at"])
                 return emailed
             mail_connection = get_connection()
-            pages: dict[str, PetitionPage] = {}
+            pages: dict[Any, Any] = {}
             messages = []
             for signature in signers:
                 language = signature.language
-                if language not in pages:
-                    pages[language] = petition.get_translation_or_none(_locale_for(language)) or petition
-                page = pages[language]
+                page, url = _page_in(petition.pk, language, pages)
                 signer_context = {
                     **context,
                     "petition": page,
-                    "petition_url": page.full_url or "",
+                    "petition_url": url,
                     "signature": signature,
                     "direction": "rtl" if language.startswith("ar") else "ltr",
                 }

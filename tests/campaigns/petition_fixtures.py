@@ -23,6 +23,11 @@ __all__ = ["fold", "petition", "petition_ar", "real_counting"]
 @pytest.fixture
 def real_counting(settings):
     """The production path: mails and folds by the periodic tasks, not inline."""
+    from campaigns.petitions import abuse
+
+    # What the sign path keeps in this process must not leak from one test into the next.
+    abuse.petition_sign_info_clear(list(abuse._sign_info_local))
+    abuse.disposable_domains_changed()
     settings.PETITION_MAIL_BATCHED = True
     settings.PETITION_FOLD_ON_CONFIRM = False
     # Test signers share one domain; the domain limits have tests of their own.
