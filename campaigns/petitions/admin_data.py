@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Max, Min, QuerySet
 from django.utils import formats, timezone
 from django.utils.html import strip_tags
 from django.utils.text import normalize_newlines
@@ -173,11 +173,20 @@ def comment_sample(petition: PetitionPage, *, limit: int) -> list[Comment]:
     The signer is named by first name and region only: the report goes to the targets.
     """
     rows = Signature.objects.filter(petition=canonical(petition), status=Signature.Status.CONFIRMED).exclude(comment="")
-    ids = list(rows.order_by("confirmed_at", "id").values_list("id", flat=True))
-    if not ids:
+    bounds = rows.aggregate(first=Min("id"), last=Max("id"))
+    if bounds["first"] is None:
         return []
-    step = max(1, len(ids) // limit)
-    chosen = ids[::step][:limit]
+    # Evenly spaced points over the ids (which grow with time), each taking the next comment at or after
+    # it: a few indexed reads however large the petition, never every id in memory.
+    first, last = bounds["first"], bounds["last"]
+    step = max(1, (last - first + 1) // limit)
+    chosen: set[int] = set()
+    for point in range(first, last + 1, step):
+        found = rows.filter(id__gte=point).order_by("id").values_list("id", flat=True).first()
+        if found is not None:
+            chosen.add(found)
+        if len(chosen) >= limit:
+            break
     comments = []
     separator = "، " if (get_language() or "").startswith("ar") else ", "
     for signature in Signature.objects.filter(pk__in=chosen).order_by("confirmed_at", "id"):
