@@ -451,3 +451,30 @@ def test_invalidation_needs_a_criterion_and_a_reason(staff_client, petition, sig
     assert response.status_code == 400 and "The end of the window comes after its start." in response.content.decode()
     assert Signature.objects.filter(status=Signature.Status.INVALIDATED).count() == 0
     assert petition_count(petition_id=petition.pk) == 5
+
+
+def test_a_large_export_is_streamed_in_chunks(staff_client, petition):
+    now = timezone.now()
+    Signature.objects.bulk_create(
+        Signature(
+            petition=petition,
+            status=Signature.Status.CONFIRMED,
+            name=f"Signer {number}",
+            email=f"signer{number}@example.org",
+            email_canonical=f"signer{number}@example.org",
+            email_domain="example.org",
+            country="JO",
+            region="Amman",
+            consent_version="test",
+            created_at=now,
+            confirmed_at=now,
+        )
+        for number in range(1_250)
+    )
+    response = staff_client.get(f"{BASE}{petition.pk}/export/csv/")
+    chunks = list(response.streaming_content)
+    # A few hundred rows per chunk, not the whole file at once.
+    assert len(chunks) >= 3
+    rows = list(csv.reader(io.StringIO(b"".join(chunks).decode("utf-8")[1:])))
+    assert len(rows) == 1 + 1_250
+    assert {row[0] for row in rows[1:]} == {f"Signer {number}" for number in range(1_250)}
