@@ -185,6 +185,8 @@ def petition_public_context(*, page: PetitionPage, request: HttpRequest) -> dict
         "progress_percent": percent,
         "recent_signers": petition_recent_signers(petition_id=petition.pk),
         "share_links": share_links(page=page, request=request),
-        "sign_url": reverse("campaigns:petitions_sign", kwargs={"page_id": page.pk}),
+        # A page previewed before its first save has no id yet: nothing to post to.
+        "sign_url": reverse("campaigns:petitions_sign", kwargs={"page_id": page.pk}) if page.pk else "",
+        "count_url": reverse("campaigns:petitions_count", kwargs={"page_id": page.pk}) if page.pk else "",
         "targets": [t.public_view() for t in petition.targets.filter(active=True)],
     }

@@ -10,7 +10,7 @@ from wagtail.models import Page
 
 
 def share_links(*, page: Page, request: HttpRequest | None = None) -> list[dict[str, str]]:
-    url = page.get_full_url(request) if request is not None else (page.full_url or "")
+    url = (page.get_full_url(request) if request is not None else page.full_url) or ""
     text = page.summary or page.title
     message = f"{page.title}: {url}"
     return [

@@ -162,3 +162,14 @@ def test_the_count_json_and_the_page_agree(client, petition, fold):
         "updated_at": data["updated_at"],
     }
     assert "data-petition-count>2<" in client.get(petition.url).content.decode()
+
+
+def test_staff_can_preview_a_petition_before_its_first_save(campaign, target):
+    page = PetitionPage(title="Draft petition", slug="draft-petition", ask="<p>Open the wells.</p>", goal=50)
+    page.path = campaign.path + "0099"
+    page.depth = campaign.depth + 1
+    page.url_path = campaign.url_path + "draft-petition/"
+    page.locale = campaign.locale
+    response = page.make_preview_request()
+    assert response.status_code == 200
+    assert "Open the wells." in response.content.decode()
