@@ -68,6 +68,7 @@ from campaigns.petitions.regions import region_for
 from supporters.emails import email_canonical, email_domain
 
 _TOKEN_SALT = "campaigns.petitions.confirm"  # noqa: S105 (an HMAC salt, not a secret)
+_STOP_SALT = "campaigns.petitions.updates-stop"
 
 
 class SigningRefused(Exception):
@@ -110,6 +111,17 @@ def signature_confirm_path(signature: Signature) -> str:
     )
     with translation.override(signature.language):
         return reverse("campaigns:petitions_confirm", kwargs={"signature_id": signature.pk, "token": token})
+
+
+def updates_stop_token(*, signature_id: int, email_canonical: str) -> str:
+    """The secret in the "stop these emails" link of update emails."""
+    return salted_hmac(_STOP_SALT, f"{signature_id}:{email_canonical}", algorithm="sha256").hexdigest()[:40]
+
+
+def updates_stop_path(signature: Signature) -> str:
+    token = updates_stop_token(signature_id=signature.pk, email_canonical=signature.email_canonical)
+    with translation.override(signature.language):
+        return reverse("campaigns:petitions_updates_stop", kwargs={"signature_id": signature.pk, "token": token})
 
 
 # -- signing -------------------------------------------------------------------
@@ -208,12 +220,14 @@ def _site_root_url() -> str:
     return site.root_url if site else ""
 
 
-def _render_mail(template: str, context: dict[str, Any], language: str, to: str, connection_: Any) -> Any:
+def _render_mail(
+    template: str, context: dict[str, Any], language: str, to: str, connection_: Any, headers: dict | None = None
+) -> Any:
     with translation.override(language):
         subject = " ".join(render_to_string(f"campaigns/petitions/email/{template}_subject.txt", context).split())
         text = render_to_string(f"campaigns/petitions/email/{template}.txt", context)
         html = render_to_string(f"campaigns/petitions/email/{template}.html", context)
-    message = EmailMultiAlternatives(subject, text, to=[to], connection=connection_)
+    message = EmailMultiAlternatives(subject, text, to=[to], connection=connection_, headers=headers)
     message.attach_alternative(html, "text/html")
     return message
 
@@ -519,23 +533,58 @@ def milestone_notify(*, reached_id: int, chunk: int = 500) -> int:
             mail_connection = get_connection()
             pages: dict[Any, Any] = {}
             messages = []
+            root = _site_root_url()
             for signature in signers:
                 language = signature.language
                 page, url = _page_in(petition.pk, language, pages)
+                stop_url = root + updates_stop_path(signature)
                 signer_context = {
                     **context,
                     "petition": page,
                     "petition_url": url,
                     "signature": signature,
+                    "stop_url": stop_url,
                     "direction": "rtl" if language.startswith("ar") else "ltr",
                 }
+                # One-click unsubscribe (RFC 8058): mail providers POST to the link.
+                headers = {"List-Unsubscribe": f"<{stop_url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
                 messages.append(
-                    _render_mail("milestone_signer", signer_context, language, signature.email, mail_connection)
+                    _render_mail(
+                        "milestone_signer", signer_context, language, signature.email, mail_connection, headers
+                    )
                 )
             mail_connection.send_messages(messages)
             emailed += len(messages)
             record.signers_emailed_through = signers[-1].pk
             record.save(update_fields=["signers_emailed_through"])
+
+
+def signature_updates_stop(*, signature_id: int, token: str) -> Signature:
+    """Stop update emails for this signature (from the link in them); the withdrawal is recorded as a consent."""
+    from supporters.models import Consent
+    from supporters.services import consent_record
+
+    with transaction.atomic():
+        signature = Signature.objects.select_for_update().select_related("supporter").filter(pk=signature_id).first()
+        if signature is None or not constant_time_compare(
+            token, updates_stop_token(signature_id=signature.pk, email_canonical=signature.email_canonical)
+        ):
+            raise ConfirmationInvalid("invalid", _("This link is not valid."))
+        if not signature.updates:
+            return signature
+        signature.updates = False
+        signature.save(update_fields=["updates"])
+        if signature.supporter is not None:
+            with translation.override(signature.language):
+                consent_record(
+                    supporter=signature.supporter,
+                    topic=Consent.Topic.EMAIL_UPDATES,
+                    granted=False,
+                    wording=str(consent_wording(Consent.Topic.EMAIL_UPDATES)),
+                    wording_version=signature.consent_version,
+                    source=f"petition:{signature.petition_id}:unsubscribe",
+                )
+    return signature
 
 
 # -- staff -------------------------------------------------------------------------

@@ -12,4 +12,5 @@ urlpatterns = [
     path("<int:page_id>/embed/", views.embed, name="petitions_embed"),
     path("<int:page_id>/embed/sign/", views.embed_sign, name="petitions_embed_sign"),
     path("confirm/<int:signature_id>/<str:token>/", views.confirm, name="petitions_confirm"),
+    path("updates/stop/<int:signature_id>/<str:token>/", views.updates_stop, name="petitions_updates_stop"),
 ]

@@ -15,6 +15,7 @@ from typing import Any
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -30,6 +31,8 @@ from campaigns.petitions.services import (
     signature_confirm,
     signature_sign,
     signature_token,
+    signature_updates_stop,
+    updates_stop_token,
 )
 from cms.http import client_ip
 
@@ -129,6 +132,28 @@ def confirm(request: HttpRequest, signature_id: int, token: str) -> HttpResponse
     context["already_confirmed"] = signature.status == Signature.Status.CONFIRMED
     context["expired"] = signature.status == Signature.Status.EXPIRED
     return TemplateResponse(request, "campaigns/petitions/confirm.html", context)
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def updates_stop(request: HttpRequest, signature_id: int, token: str) -> HttpResponse:
+    """GET shows a button; POST (ours, or a mail provider's one-click unsubscribe) stops the update emails.
+
+    CSRF-exempt: the token in the link is the authority, and mail providers post without our cookie.
+    """
+    signature = Signature.objects.select_related("petition").filter(pk=signature_id).first()
+    valid = signature is not None and constant_time_compare(
+        token, updates_stop_token(signature_id=signature.pk, email_canonical=signature.email_canonical)
+    )
+    if not valid:
+        context = {"error": _("This link is not valid. Check that you copied all of it.")}
+        return TemplateResponse(request, "campaigns/petitions/updates_stop.html", context, status=404)
+    page = signature.petition.get_translation_or_none(_current_locale()) or signature.petition
+    context: dict[str, Any] = {"page": page, "stopped": not signature.updates}
+    if request.method == "POST":
+        signature_updates_stop(signature_id=signature.pk, token=token)
+        context["stopped"] = True
+    return TemplateResponse(request, "campaigns/petitions/updates_stop.html", context)
 
 
 def _current_locale() -> Any:

@@ -229,3 +229,39 @@ def test_the_sign_request_costs_one_insert_and_nothing_else(client, petition):
         )
     assert response.status_code == 202
     assert [q["sql"].lstrip().split()[0].upper() for q in queries] == ["INSERT"]
+
+
+def test_signers_can_stop_update_emails_with_one_click(client, petition, fold):
+    from urllib.parse import urlsplit
+
+    for i in range(3):
+        sign(petition, i, updates=True)
+    for signature in Signature.objects.all():
+        confirm(signature)
+    mail.outbox.clear()
+    fold()  # the milestone of 3
+    to_first = next(m for m in mail.outbox if m.to == ["signer0@example.org"])
+    stop = to_first.extra_headers["List-Unsubscribe"].strip("<>")
+    assert to_first.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert stop in to_first.body
+    path = urlsplit(stop).path
+    assert client.get(path).status_code == 200  # shows a button, changes nothing
+    assert Signature.objects.get(email="signer0@example.org").updates is True
+    response = client.post(path, {"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200
+    signature = Signature.objects.get(email="signer0@example.org")
+    assert signature.updates is False
+    assert signature.status == Signature.Status.CONFIRMED  # the signature still counts
+    withdrawn = signature.supporter.consents.filter(topic="email_updates").first()
+    assert withdrawn.granted is False
+    assert client.post(path).status_code == 200  # twice changes nothing
+    assert signature.supporter.consents.filter(topic="email_updates").count() == 2
+    assert client.post(path[:-3] + "ab/").status_code == 404
+    # The goal (10) later: signer 0 hears nothing more.
+    for i in range(10, 17):
+        sign(petition, i, updates=True)
+    for s in Signature.objects.filter(status=Signature.Status.PENDING):
+        confirm(s)
+    mail.outbox.clear()
+    fold()
+    assert mail.outbox and all(m.to != ["signer0@example.org"] for m in mail.outbox)
