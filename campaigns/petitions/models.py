@@ -221,6 +221,14 @@ class PetitionPage(CachedPage):
     def campaign_goal_contribution(self, kind: str) -> int:
         return self.signature_count() if kind == "signatures" else 0
 
+    def serve(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        """Shared by the page cache like any page, and remembered so a new count evicts it (even without JS)."""
+        from campaigns.petitions.selectors import petition_page_cache_remember
+
+        response = super().serve(request, *args, **kwargs)
+        petition_page_cache_remember(petition_id=self.canonical.pk, request=request)
+        return response
+
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
         from campaigns.petitions.forms import SignatureForm
         from campaigns.petitions.selectors import petition_public_context

@@ -78,7 +78,33 @@ def petition_counts_refresh(*, petition_id: int) -> int:
         },
         timeout=_TIMEOUT,
     )
+    petition_page_cache_evict(petition_id=petition_id)
     return total
+
+
+_PAGE_KEYS = "petitions:pagekeys:{}"
+
+
+def petition_page_cache_remember(*, petition_id: int, request: HttpRequest) -> None:
+    """Note the page-cache entry this rendering of the petition is stored under (cms.page_cache)."""
+    from cms import page_cache
+
+    if not page_cache._cacheable_request(request):
+        return
+    entry = page_cache._key(request)
+    keys = cache.get(_PAGE_KEYS.format(petition_id)) or set()
+    if entry not in keys and len(keys) < 100:
+        cache.set(_PAGE_KEYS.format(petition_id), {*keys, entry}, timeout=None)
+
+
+def petition_page_cache_evict(*, petition_id: int) -> None:
+    """Drop the petition's cached pages (every language and host), so the next reader sees the new count.
+
+    Called after a fold changed the count: a page re-renders at most once per fold, however many read it.
+    """
+    keys = cache.get(_PAGE_KEYS.format(petition_id))
+    if keys:
+        cache.delete_many(list(keys))
 
 
 def _cached(key: str, petition_id: int) -> Any:

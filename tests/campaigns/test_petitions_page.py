@@ -173,3 +173,25 @@ def test_staff_can_preview_a_petition_before_its_first_save(campaign, target):
     response = page.make_preview_request()
     assert response.status_code == 200
     assert "Open the wells." in response.content.decode()
+
+
+def test_the_shared_page_shows_the_new_count_after_a_fold_even_without_javascript(client, petition, settings, fold):
+    settings.PAGE_CACHE_SECONDS = 300
+    first = client.get(petition.url)
+    assert first["X-Page-Cache"] == "miss"
+    assert client.get(petition.url)["X-Page-Cache"] == "hit"
+    assert "data-petition-count>0<" in client.get(petition.url).content.decode()
+    sign(petition, 1)
+    signature = Signature.objects.get()
+    signature_confirm(
+        signature_id=signature.pk,
+        token=signature_token(
+            signature_id=signature.pk, email_canonical=signature.email_canonical, created_at=signature.created_at
+        ),
+    )
+    assert "data-petition-count>0<" in client.get(petition.url).content.decode()  # not folded yet
+    fold()
+    after = client.get(petition.url)
+    assert after["X-Page-Cache"] == "miss"
+    assert "data-petition-count>1<" in after.content.decode()
+    assert client.get(petition.url)["X-Page-Cache"] == "hit"

@@ -81,3 +81,30 @@ def test_sign_confirm_and_see_the_count(phone_visitor, petition, petition_ar, se
     assert phone_visitor.serious_accessibility_violations() == []
     assert phone_visitor.csp_violations() == []
     assert phone_visitor.outside_requests == []
+
+
+def test_without_javascript_a_phone_signs_confirms_and_sees_the_count(
+    phone_visitor_without_javascript, petition, petition_ar, settings, tmp_path
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    settings.EMAIL_FILE_PATH = str(tmp_path)
+    visitor = phone_visitor_without_javascript
+    page = visitor.go(petition_ar.url)
+    page.locator("#id_name").fill("سامي عودة")
+    page.locator("#id_email").fill("sami@example.org")
+    page.locator("#id_country").select_option("JO")
+    page.locator("form.petition-sign button[type=submit]").click()
+    page.wait_for_url("**/thanks/")
+    assert TEXT["ar"]["check"] in page.locator("h1").inner_text()
+    petitions_mail_drain.delay().get()
+    link = re.search(r"https?://\S+/confirm/\d+/[0-9a-f]+/", newest_mail_text(tmp_path))
+    page = visitor.go("/" + link.group(0).split("/", 3)[3])
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_load_state()
+    assert TEXT["ar"]["counts"] in page.locator("h1").inner_text()
+    petitions_fold.delay().get()
+    page = visitor.go(petition_ar.url)
+    # The page cache dropped the petition's pages when the count changed: no script needed.
+    assert page.locator("[data-petition-count]").inner_text() == "1"
+    visitor.screenshot("petition-ar-nojs-counted")
+    assert visitor.outside_requests == []
