@@ -489,7 +489,7 @@ def milestone_notify(*, reached_id: int, chunk: int = 500) -> int:
 
     emailed = 0
     with transaction.atomic():
-        record = MilestoneReached.objects.select_for_update().select_related("petition").get(pk=reached_id)
+        record = MilestoneReached.objects.select_for_update(of=("self",)).select_related("petition").get(pk=reached_id)
         petition = record.petition
         milestone = petition.milestones.filter(count=record.count).first()
         context = {
@@ -565,7 +565,12 @@ def signature_updates_stop(*, signature_id: int, token: str) -> Signature:
     from supporters.services import consent_record
 
     with transaction.atomic():
-        signature = Signature.objects.select_for_update().select_related("supporter").filter(pk=signature_id).first()
+        signature = (
+            Signature.objects.select_for_update(of=("self",))
+            .select_related("supporter")
+            .filter(pk=signature_id)
+            .first()
+        )
         if signature is None or not constant_time_compare(
             token, updates_stop_token(signature_id=signature.pk, email_canonical=signature.email_canonical)
         ):
