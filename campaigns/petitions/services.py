@@ -268,12 +268,17 @@ def _locale_for(language: str) -> Any:
 def signature_mails_send(*, limit: int = 500, signature_ids: list[int] | None = None) -> int:
     """Send the mails that are due (a confirmation link, or "you have already signed"), in one batch.
 
-    Rows are claimed with SKIP LOCKED, so two mailers never send the same mail;
-    a mail is marked sent in the same transaction that sends it.
+    A short transaction claims the rows (SKIP LOCKED, so two mailers never
+    take the same ones) by stamping ``email_sent_at``; the mail goes out after
+    it commits, so no signature row stays locked while the mail server works
+    (someone signing again would otherwise wait for it). If sending fails, the
+    batch is released to be sent again. Returns how many signatures the batch
+    handled (0 when nothing is due): each got its mail, except ones no longer
+    pending or confirmed, which need none.
     """
     root = _site_root_url()
     pages: dict[Any, Any] = {}
-    sent = 0
+    claimed_at = timezone.now()
     with transaction.atomic():
         due = Signature.objects.filter(email_sent_at__isnull=True).order_by("id")
         if signature_ids is not None:
@@ -281,17 +286,16 @@ def signature_mails_send(*, limit: int = 500, signature_ids: list[int] | None = 
         batch = list(due.select_for_update(skip_locked=True)[:limit])
         if not batch:
             return 0
+        Signature.objects.filter(pk__in=[s.pk for s in batch]).update(email_sent_at=claimed_at)
+    try:
         mail_connection = get_connection()
-        messages = []
-        for signature in batch:
-            message = _mail_for(signature, root, pages, mail_connection)
-            if message is not None:
-                messages.append(message)
+        messages = [m for m in (_mail_for(s, root, pages, mail_connection) for s in batch) if m is not None]
         if messages:
             mail_connection.send_messages(messages)
-            sent = len(messages)
-        Signature.objects.filter(pk__in=[s.pk for s in batch]).update(email_sent_at=timezone.now())
-    return sent
+    except Exception:
+        Signature.objects.filter(pk__in=[s.pk for s in batch], email_sent_at=claimed_at).update(email_sent_at=None)
+        raise
+    return len(batch)
 
 
 # -- confirming ------------------------------------------------------------------

@@ -203,3 +203,36 @@ def test_english_and_arabic_pages_are_one_petition(client, petition, petition_ar
     sign(petition, 1, email="same@example.org", language="en")
     sign(petition_ar, 2, email="SAME@example.org", language="ar")
     assert Signature.objects.count() == 1
+
+
+def test_a_failed_mail_batch_is_sent_again(petition, settings):
+    sign(petition, 1)
+    settings.EMAIL_BACKEND = "tests.campaigns.test_petitions_signing.BrokenMailServer"
+    with pytest.raises(ConnectionRefusedError):
+        mails_drain()
+    assert Signature.objects.get().email_sent_at is None
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert mails_drain() == 1
+    assert mails_drain() == 0
+
+
+class BrokenMailServer:
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        raise ConnectionRefusedError("the mail server is down")
+
+
+def test_the_mailer_carries_on_past_signatures_that_need_no_mail(petition, staff_user):
+    from campaigns.petitions.services import signature_mails_send, signatures_invalidate
+
+    for n in range(3):
+        sign(petition, n, ip="203.0.113.7")
+    signatures_invalidate(petition=petition, ip="203.0.113.7", user=staff_user, reason="bots")
+    sign(petition, 9, ip="198.51.100.9")
+    assert signature_mails_send(limit=3) == 3  # three invalidated: handled, no mail
+    assert mail.outbox == []
+    assert signature_mails_send(limit=3) == 1
+    assert [m.to for m in mail.outbox] == [["signer9@example.org"]]
+    assert signature_mails_send(limit=3) == 0
