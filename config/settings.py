@@ -427,6 +427,41 @@ CELERY_BEAT_SCHEDULE["proposals-vote-counts-fold"] = {
 }
 # The campaign page lists adopted proposals through this template library.
 TEMPLATES[0]["OPTIONS"]["libraries"] = {"proposal_tags": "campaigns.proposals.templatetags"}
+# -- Petitions (campaigns/petitions/) ----------------------------------------
+
+# Days a signer has to press the confirm button in the emailed link; pending signatures then expire.
+PETITION_CONFIRM_DAYS = env.int("PETITION_CONFIRM_DAYS", 7, minimum=1)
+# Signing again with the same address mails again at most this often (a re-sent link or "already signed").
+PETITION_RESEND_MINUTES = env.int("PETITION_RESEND_MINUTES", 10, minimum=0)
+# How often confirmed signatures are folded into the counters, and the due mails sent.
+PETITION_FOLD_SECONDS = env.int("PETITION_FOLD_SECONDS", 5, minimum=1)
+PETITION_MAIL_SECONDS = env.int("PETITION_MAIL_SECONDS", 5, minimum=1)
+# Confirmation mails are sent in batches by the periodic mailer (no Celery message per signature);
+# off by default when Celery runs eagerly (no broker, no beat), so the embedded default still mails.
+PETITION_MAIL_BATCHED = env.bool("PETITION_MAIL_BATCHED", not CELERY_TASK_ALWAYS_EAGER)
+# Fold the counters right after each confirmation (only sensible without a beat process).
+PETITION_FOLD_ON_CONFIRM = env.bool("PETITION_FOLD_ON_CONFIRM", CELERY_TASK_ALWAYS_EAGER)
+# Signing limits, "count/seconds" in fixed windows (0/... switches one off): per client address and
+# per email domain, a burst and a sustained limit. The big mailbox providers have no domain limit.
+PETITION_RATE_IP_BURST = env.str("PETITION_RATE_IP_BURST", "10/60")
+PETITION_RATE_IP_SUSTAINED = env.str("PETITION_RATE_IP_SUSTAINED", "100/3600")
+PETITION_RATE_DOMAIN_BURST = env.str("PETITION_RATE_DOMAIN_BURST", "30/60")
+PETITION_RATE_DOMAIN_SUSTAINED = env.str("PETITION_RATE_DOMAIN_SUSTAINED", "500/3600")
+PETITION_RATE_DOMAIN_EXEMPT = env.list(
+    "PETITION_RATE_DOMAIN_EXEMPT",
+    ["gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "yahoo.com", "icloud.com",
+     "me.com", "aol.com", "proton.me", "protonmail.com", "gmx.com", "gmx.de", "web.de", "mail.ru",
+     "yandex.ru", "qq.com", "163.com"],
+)  # fmt: skip
+CELERY_BEAT_SCHEDULE["petitions-fold"] = {
+    "task": "campaigns.petitions.tasks.petitions_fold",
+    "schedule": float(PETITION_FOLD_SECONDS),
+}
+CELERY_BEAT_SCHEDULE["petitions-mail"] = {
+    "task": "campaigns.petitions.tasks.petitions_mail_drain",
+    "schedule": float(PETITION_MAIL_SECONDS),
+}
+CELERY_BEAT_SCHEDULE["petitions-expire"] = {"task": "campaigns.petitions.tasks.petitions_expire", "schedule": 3600.0}
 
 # -- The JSON API (campaigns/api_urls.py) -----------------------------------
 

@@ -1,5 +1,12 @@
-"""Petitions: JSON API URLs (under /api/v1/)."""
+"""Petitions: JSON API URLs (under /api/v1/petitions/, namespace `api`)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from campaigns.petitions import api
+
+urlpatterns = [
+    path("", api.PetitionListView.as_view(), name="petitions_list"),
+    path("<int:page_id>/", api.PetitionDetailView.as_view(), name="petitions_detail"),
+    path("<int:page_id>/counts/", api.PetitionCountsView.as_view(), name="petitions_counts"),
+    path("<int:page_id>/signatures/", api.PetitionSignView.as_view(), name="petitions_sign"),
+]
