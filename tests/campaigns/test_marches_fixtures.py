@@ -31,6 +31,12 @@ def window_fields(start: datetime, end: datetime) -> dict:
 
 
 @pytest.fixture
+def on_commit(django_capture_on_commit_callbacks):
+    """Run what a request queued after its commit (emails, letters), as a real request would."""
+    return django_capture_on_commit_callbacks
+
+
+@pytest.fixture
 def second_target(db) -> Target:
     return Target.objects.create(
         name="Khaled Odeh",
