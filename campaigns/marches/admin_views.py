@@ -64,9 +64,13 @@ def march_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
         "target_rows": [
             {**row, "target": target}
             for target in march.targets.all()
-            for row in [next((r for r in counts["by_target"] if r["target"] == target.pk),
-                             {"registered": 0, "calls": 0, "letters": 0})]
-        ],  # fmt: skip
+            for row in [
+                next(
+                    (r for r in counts["by_target"] if r["target"] == target.pk),
+                    {"registered": 0, "calls": 0, "letters": 0},
+                )
+            ]
+        ],
         "slots": {"capacity": slots["capacity"] or 0, "booked": slots["booked"] or 0},
         "letters": {label: letters.get(value, 0) for value, label in MarchLetter.Status.choices},
         "participants": page,

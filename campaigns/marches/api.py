@@ -75,10 +75,16 @@ class MarchStatusView(APIView):
             "totals": counts["totals"],
             "by_region": counts["by_region"],
             "by_target": [
-                {**zero, **by_target.get(target.pk, {}), "id": target.pk, "name": target.name,
-                 "name_ar": target.name_ar, "role": target.role}
+                {
+                    **zero,
+                    **by_target.get(target.pk, {}),
+                    "id": target.pk,
+                    "name": target.name,
+                    "name_ar": target.name_ar,
+                    "role": target.role,
+                }
                 for target in march.targets.all()
-            ],  # fmt: skip
+            ],
             "slots_left": counts["slots_left"],
             "updated_at": counts["updated_at"],
         }

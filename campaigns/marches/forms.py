@@ -77,4 +77,6 @@ class RegisterForm(forms.Form):
 
 class CallReportForm(forms.Form):
     target = forms.IntegerField(widget=forms.HiddenInput)
-    outcome = forms.ChoiceField(label=_("How did it go?"), choices=MarchAction.Outcome.choices, widget=forms.RadioSelect)
+    outcome = forms.ChoiceField(
+        label=_("How did it go?"), choices=MarchAction.Outcome.choices, widget=forms.RadioSelect
+    )

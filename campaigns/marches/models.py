@@ -120,9 +120,7 @@ class VirtualMarchPage(RoutablePageMixin, CachedPage):
         default="Asia/Amman",
         help_text=_("The date and times above are in this time zone."),
     )
-    targets = ParentalManyToManyField(
-        "campaigns.Target", verbose_name=_("targets"), related_name="marches", blank=True
-    )
+    targets = ParentalManyToManyField("campaigns.Target", verbose_name=_("targets"), related_name="marches", blank=True)
     calls_per_minute = models.DecimalField(
         _("calls per minute to each office"),
         max_digits=6,
@@ -178,10 +176,12 @@ class VirtualMarchPage(RoutablePageMixin, CachedPage):
             heading=_("Window"),
         ),
         MultiFieldPanel(
-            [FieldPanel("targets", widget=forms.CheckboxSelectMultiple),
-             FieldRowPanel([FieldPanel("calls_per_minute"), FieldPanel("slot_minutes")])],
+            [
+                FieldPanel("targets", widget=forms.CheckboxSelectMultiple),
+                FieldRowPanel([FieldPanel("calls_per_minute"), FieldPanel("slot_minutes")]),
+            ],
             heading=_("Who is called, and how fast"),
-        ),  # fmt: skip
+        ),
         FieldPanel("talking_points"),
         FieldPanel("call_script"),
         MultiFieldPanel(
@@ -238,9 +238,7 @@ class VirtualMarchPage(RoutablePageMixin, CachedPage):
         """The page that holds this march's slots, participants and counters (the original of its translations)."""
         if self.pk is None:
             return self
-        first = (
-            VirtualMarchPage.objects.filter(translation_key=self.translation_key).order_by("pk").only("pk").first()
-        )
+        first = VirtualMarchPage.objects.filter(translation_key=self.translation_key).order_by("pk").only("pk").first()
         if first is None or first.pk == self.pk:
             return self
         return VirtualMarchPage.objects.get(pk=first.pk)

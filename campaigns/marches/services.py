@@ -319,9 +319,7 @@ def _march_target(participant: MarchParticipant, target_id: Any) -> Target:
     return target
 
 
-def _action_create(
-    participant: MarchParticipant, target: Target, kind: str, **fields: Any
-) -> tuple[MarchAction, bool]:
+def _action_create(participant: MarchParticipant, target: Target, kind: str, **fields: Any) -> tuple[MarchAction, bool]:
     found = MarchAction.objects.filter(participant=participant, target=target, kind=kind).first()
     if found is not None:
         return found, False
@@ -468,6 +466,11 @@ def letters_send_due(*, march_id: int, now: datetime | None = None) -> int:
 # -- counters -----------------------------------------------------------------------------------
 
 
+def _bump(deltas: dict[tuple[str, str], dict[str, int]], scope: str, key: str, field: str) -> None:
+    bucket = deltas.setdefault((scope, key), {"registered": 0, "calls": 0, "letters": 0})
+    bucket[field] += 1
+
+
 def counters_fold(*, march_id: int, batch: int | None = None) -> int:
     """Fold new participants and actions into the march's counter rows; returns how many rows were folded.
 
@@ -492,18 +495,15 @@ def counters_fold(*, march_id: int, batch: int | None = None) -> int:
             if not people and not actions:
                 break
             deltas: dict[tuple[str, str], dict[str, int]] = {}
-
-            def bump(scope: str, key: str, field: str) -> None:
-                bucket = deltas.setdefault((scope, key), {"registered": 0, "calls": 0, "letters": 0})
-                bucket[field] += 1
-
             for _pk, region, target_id in people:
-                for scope, key in (("all", ""), ("region", region)) + ((("target", str(target_id)),) if target_id else ()):
-                    bump(scope, key, "registered")
+                for scope, key in (("all", ""), ("region", region)) + (
+                    (("target", str(target_id)),) if target_id else ()
+                ):
+                    _bump(deltas, scope, key, "registered")
             for _pk, region, target_id, kind in actions:
                 field = "calls" if kind == MarchAction.Kind.CALL else "letters"
                 for scope, key in (("all", ""), ("region", region), ("target", str(target_id))):
-                    bump(scope, key, field)
+                    _bump(deltas, scope, key, field)
             for (scope, key), delta in deltas.items():
                 MarchCounter.objects.get_or_create(march_id=march_id, scope=scope, key=key)
                 MarchCounter.objects.filter(march_id=march_id, scope=scope, key=key).update(

@@ -16,10 +16,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
-from campaigns.marches import services
+from campaigns.marches import selectors, services
 from campaigns.marches.forms import CallReportForm, RegisterForm, time_label
 from campaigns.marches.models import MarchAction, MarchParticipant, VirtualMarchPage
-from campaigns.marches.selectors import march_counts, march_summary, participant_done, region_label, time_key
+from campaigns.marches.selectors import march_counts, participant_done, region_label, time_key
 
 
 def _language() -> str:
@@ -106,11 +106,9 @@ def march_room(request: HttpRequest, page: VirtualMarchPage) -> HttpResponse:
 
 def march_summary(request: HttpRequest, page: VirtualMarchPage) -> HttpResponse:
     context = _page_context(request, page)
-    context["summary"] = march_summary(march=page.canonical()) if context["state"] == "ended" else None
+    context["summary"] = selectors.march_summary(march=page.canonical()) if context["state"] == "ended" else None
     if context["summary"]:
-        context["outcome_rows"] = [
-            (MarchAction.Outcome(value).label, n) for value, n in context["summary"]["outcomes"]
-        ]
+        context["outcome_rows"] = [(MarchAction.Outcome(value).label, n) for value, n in context["summary"]["outcomes"]]
     return TemplateResponse(request, "campaigns/marches/summary.html", context)
 
 
@@ -130,7 +128,9 @@ def _letter_options(participant: MarchParticipant, page: VirtualMarchPage) -> li
     options = []
     for target in participant.march.targets.all():
         route = services.letter_route(march=participant.march, target=target)
-        subject, body = services.letter_text(participant=participant, target=target) if page.letter_template else ("", "")
+        subject, body = (
+            services.letter_text(participant=participant, target=target) if page.letter_template else ("", "")
+        )
         href = ""
         if route == "web_form":
             href = target.web_form_url
@@ -153,7 +153,11 @@ def participant_room(request: HttpRequest, token: str) -> HttpResponse:
         "participant": participant,
         "call_at": timezone.localtime(participant.call_at, march.zone) if participant.call_at else None,
         "call_targets": [
-            {"target": t, "call": done.get((t.pk, MarchAction.Kind.CALL)), "form": CallReportForm(initial={"target": t.pk})}
+            {
+                "target": t,
+                "call": done.get((t.pk, MarchAction.Kind.CALL)),
+                "form": CallReportForm(initial={"target": t.pk}),
+            }
             for t in targets
         ],
         "letters": [

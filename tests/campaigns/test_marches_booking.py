@@ -1,4 +1,5 @@
 """Registering and booking: one registration per email, private links, bad input, and no overbooking under load."""
+# ruff: noqa: F811 (the march fixtures are imported from test_marches_fixtures and named as arguments)
 
 from __future__ import annotations
 

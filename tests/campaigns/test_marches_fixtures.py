@@ -17,7 +17,9 @@ LETTER = (
     "Dear {target_name},\n\nAs your constituent in {supporter_region}, I ask you, as {target_role}, "
     "to fund clean wells in every village.\n\n{supporter_name}"
 )
-LETTER_AR = "حضرة {target_name}،\n\nبصفتي من سكان {supporter_region}، أطلب منكم تمويل آبار نظيفة لكل قرية.\n\n{supporter_name}"
+LETTER_AR = (
+    "حضرة {target_name}،\n\nبصفتي من سكان {supporter_region}، أطلب منكم تمويل آبار نظيفة لكل قرية.\n\n{supporter_name}"
+)
 
 
 def minute(moment: datetime) -> datetime:
@@ -84,7 +86,8 @@ def live_march(campaign, target, second_target) -> VirtualMarchPage:
 def future_march(campaign, target, second_target) -> VirtualMarchPage:
     """A march two days from now, for two hours."""
     start = minute(timezone.now()) + timedelta(days=2)
-    return make_march(campaign, [target, second_target], start=start, end=start + timedelta(hours=2))
+    return make_march(campaign, [target, second_target], start=start, end=start + timedelta(hours=2),
+                      slug="call-in-two-days")  # fmt: skip
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
 """Slot sizing from calls per minute, and what a full time offers."""
+# ruff: noqa: F811 (the march fixtures are imported from test_marches_fixtures and named as arguments)
 
 from __future__ import annotations
 
@@ -71,7 +72,12 @@ def test_a_full_time_offers_the_next_free_time_or_the_letter(client, live_march)
     assert caught.value.next_free == last
     assert not MarchParticipant.objects.filter(supporter__email="late@example.org").exists()
 
-    data = {"name": "Huda", "email": "huda@example.org", "region": "Amman", "slot": time_key(last - timedelta(minutes=5))}
+    data = {
+        "name": "Huda",
+        "email": "huda@example.org",
+        "region": "Amman",
+        "slot": time_key(last - timedelta(minutes=5)),
+    }
     response = client.post(live_march.url, data)
     assert response.status_code == 200
     text = response.content.decode()
