@@ -75,7 +75,9 @@ def test_the_summary_pdf_in_english_and_arabic(staff_client, ended_march, arabic
     text = pdf_text(response.content, tmp_path)
     assert "اتصل من أجل المياه النظيفة" in text  # the Arabic title
     assert "رنا خليل" in text
-    assert "Virtual march:" not in text  # the labels are Arabic too
+    assert "Virtual march:" not in text and "مسيرة افتراضية" in text  # the labels are Arabic too
+    assert "تركت رسالة صوتية" in text  # the outcomes too
+    assert "as Minister of Water, to fund clean wells" in text  # letters are shown as they were sent
 
 
 def test_staff_see_the_dashboard_and_export_participants(staff_client, ended_march):
