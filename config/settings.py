@@ -403,6 +403,8 @@ DEMO_LOADERS = [
 # How often the counters of virtual marches are folded in from new registrations and actions.
 MARCH_FOLD_SECONDS = env.int("MARCH_FOLD_SECONDS", 5, minimum=1)
 MARCH_FOLD_BATCH = env.int("MARCH_FOLD_BATCH", 5000, minimum=1)
+# Fold after each registration or action too: for the embedded default, where no beat scheduler runs.
+MARCH_FOLD_ON_WRITE = env.bool("MARCH_FOLD_ON_WRITE", CELERY_TASK_ALWAYS_EAGER)
 # How long the public counts and the list of free times are served from the cache.
 MARCH_COUNTS_CACHE_SECONDS = env.int("MARCH_COUNTS_CACHE_SECONDS", 60, minimum=1)
 MARCH_TIMES_CACHE_SECONDS = env.int("MARCH_TIMES_CACHE_SECONDS", 5, minimum=0)

@@ -280,10 +280,8 @@ class VirtualMarchPage(RoutablePageMixin, CachedPage):
             return 0
         from campaigns.marches.selectors import march_counts
 
-        canonical = self.canonical()
-        if canonical.pk != self.pk:
-            return 0  # the original page counts for both languages
-        totals = march_counts(march_id=self.pk)["totals"]
+        # A translation reports the shared counts: it sits below its own campaign's translation.
+        totals = march_counts(march_id=self.canonical().pk)["totals"]
         return int(totals["calls"]) + int(totals["letters"])
 
     # -- public views ---------------------------------------------------------------

@@ -154,6 +154,7 @@ def participant_register(
         return Registration(existing, created=False)
     cache.delete(times_key(march.pk))
     _on_commit_send(participant.pk, "confirmation")
+    _fold_soon(march.pk)
     return Registration(participant, created=True)
 
 
@@ -187,6 +188,12 @@ def _book(
         slot=slot,
         call_at=call_at,
     )
+
+
+def _fold_soon(march_id: int) -> None:
+    """Without a beat scheduler (the embedded default), fold the counters after each write."""
+    if settings.MARCH_FOLD_ON_WRITE:
+        transaction.on_commit(lambda: counters_fold(march_id=march_id))
 
 
 def _on_commit_send(participant_id: int, kind: str) -> None:
@@ -335,6 +342,7 @@ def _action_create(participant: MarchParticipant, target: Target, kind: str, **f
             )
     except IntegrityError:  # the same submit twice at once
         return MarchAction.objects.get(participant=participant, target=target, kind=kind), False
+    _fold_soon(participant.march_id)
     return action, True
 
 

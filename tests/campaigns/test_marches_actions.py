@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from campaigns.marches.models import MarchAction, MarchCounter, MarchLetter, MarchParticipant
 from campaigns.marches.selectors import counts_key, march_counts
-from campaigns.marches.services import counters_fold, letters_send_due, participant_register
+from campaigns.marches.services import call_report, counters_fold, letters_send_due, participant_register
 from campaigns.marches.tasks import march_counters_fold, march_letters_send_all
 from campaigns.models import CampaignPage, Target
 from tests.campaigns.test_marches_fixtures import live_march, on_commit, second_target  # noqa: F401
@@ -92,7 +92,8 @@ def test_without_an_email_address_the_room_offers_the_web_form_or_a_mailto(clien
     assert mail.outbox == [] or all(m.to != ["mayor@zarqa.example"] for m in mail.outbox)
 
 
-def test_after_the_drain_the_counts_equal_the_rows(client, live_march, target, second_target):
+def test_after_the_drain_the_counts_equal_the_rows(client, live_march, target, second_target, settings):
+    settings.MARCH_FOLD_ON_WRITE = False  # as in production: only the periodic task folds
     people = [join(live_march, n, region="Amman" if n % 2 else "Irbid") for n in range(6)]
     for n, person in enumerate(people):
         client.post(room(person) + "act/", {"action": "call", "target": str(target.pk), "outcome": "reached"})
@@ -132,8 +133,17 @@ def test_after_the_drain_the_counts_equal_the_rows(client, live_march, target, s
     assert live_march.campaign_goal_contribution("signatures") == 0
 
 
-def test_two_folds_at_once_never_double_count(live_march):
+def test_folding_in_small_batches_counts_each_row_once(live_march):
     join(live_march, 1)
     assert counters_fold(march_id=live_march.pk, batch=1) == 1
     assert counters_fold(march_id=live_march.pk) == 0
     assert MarchCounter.objects.get(march=live_march, scope="all").registered == 1
+
+
+def test_without_a_scheduler_each_write_folds_the_counters(live_march, target, settings, on_commit):
+    settings.MARCH_FOLD_ON_WRITE = True  # the embedded default
+    with on_commit(execute=True):
+        person = join(live_march, 1)
+    with on_commit(execute=True):
+        call_report(participant=person, target_id=target.pk, outcome="busy")
+    assert march_counts(march_id=live_march.pk)["totals"] == {"registered": 1, "calls": 1, "letters": 0}

@@ -6,7 +6,6 @@
   if (!box || !window.fetch) { return; }
   var url = box.getAttribute("data-march-status");
   var every = parseInt(box.getAttribute("data-poll"), 10) || 10000;
-  var format = new Intl.NumberFormat(document.documentElement.lang || undefined);
 
   function rows(data, scope) {
     if (scope === "totals") { return { "": data.totals }; }
@@ -21,10 +20,10 @@
     box.querySelectorAll("[data-count]").forEach(function (cell) {
       var row = scopes[cell.getAttribute("data-scope")][cell.getAttribute("data-key") || ""];
       var value = row ? row[cell.getAttribute("data-count")] : undefined;
-      if (typeof value === "number") { cell.textContent = format.format(value); }
+      if (typeof value === "number") { cell.textContent = String(value); }
     });
     var left = box.querySelector("[data-slots-left]");
-    if (left && typeof data.slots_left === "number") { left.textContent = format.format(data.slots_left); }
+    if (left && typeof data.slots_left === "number") { left.textContent = String(data.slots_left); }
   }
 
   function poll() {
