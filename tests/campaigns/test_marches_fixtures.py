@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from campaigns.marches.models import VirtualMarchPage
 from campaigns.models import Target
@@ -104,6 +104,7 @@ def arabic_march(site_tree, live_march) -> VirtualMarchPage:
     )
 
 
+@translation.override("en")
 def test_unknown_merge_fields_are_refused_with_the_names(live_march):
     live_march.letter_template = "Dear {target_name}, from {supporter_email} in {town}"
     with pytest.raises(ValidationError) as caught:
