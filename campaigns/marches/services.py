@@ -32,7 +32,14 @@ from campaigns.marches.models import (
     MarchSlot,
     VirtualMarchPage,
 )
-from campaigns.marches.selectors import OTHER_REGION, counts_key, march_counts_compute, time_parse, times_key
+from campaigns.marches.selectors import (
+    OTHER_REGION,
+    counts_key,
+    march_counts_compute,
+    region_choices,
+    time_parse,
+    times_key,
+)
 from campaigns.models import Target
 from supporters.services import email_normalize, supporter_for_email
 
@@ -138,6 +145,8 @@ def participant_register(
     name, region = name.strip(), region.strip()
     if not name or not region:
         raise MarchError(_("Please give your name and region."))
+    if region not in {key for key, _label in region_choices(march)}:
+        raise MarchError(_("Please choose your region from the list."), field="region")
     moment = _slot_time(march, slot)
     address = email_normalize(email)
     existing = MarchParticipant.objects.filter(march=march, supporter__email=address).first()

@@ -99,6 +99,9 @@ def test_booking_outside_the_window_or_after_a_time_has_passed_is_refused(live_m
     with pytest.raises(MarchError, match="not one of this march"):
         participant_register(march=live_march, name="A", email="a@example.org", region="Amman", language="en",
                              slot=time_key(first.starts_at + timedelta(minutes=2)))  # fmt: skip
+    with pytest.raises(MarchError, match="region from the list"):
+        participant_register(march=live_march, name="A", email="a@example.org", region="Atlantis", language="en",
+                             slot="letter")  # fmt: skip
     assert not MarchParticipant.objects.exists() and not Supporter.objects.exists()
 
 

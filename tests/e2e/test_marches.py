@@ -20,7 +20,9 @@ WORDS = {
 
 
 @pytest.mark.parametrize("language", ["en", "ar"])
-def test_register_book_a_slot_and_report_the_call(phone_visitor, live_march, arabic_march, language, settings):
+def test_register_book_a_slot_and_report_the_call(
+    phone_visitor, phone_visitor_without_javascript, live_march, arabic_march, language, settings
+):
     settings.MARCH_POLL_MILLISECONDS = 1000
     settings.MARCH_FOLD_ON_WRITE = False  # as in production: the periodic task folds, the script polls
     words = WORDS[language]
@@ -51,7 +53,8 @@ def test_register_book_a_slot_and_report_the_call(phone_visitor, live_march, ara
     assert participant.language == language
     assert list(MarchAction.objects.values_list("kind", "outcome")) == [("call", "reached")]
 
-    # The counters were as of the page load; once folded, the room's script shows the new numbers.
+    # The counters were as of the page load; once folded, the room's script (or a reload) shows the new numbers.
+    assert page.locator("[data-scope=totals][data-count=calls]").inner_text() == "0"
     march_counters_fold.delay()
     expect(page.locator("[data-scope=totals][data-count=calls]")).to_have_text("1", timeout=5000)
     expect(page.locator("[data-scope=totals][data-count=registered]")).to_have_text("1")
@@ -59,3 +62,14 @@ def test_register_book_a_slot_and_report_the_call(phone_visitor, live_march, ara
     assert phone_visitor.serious_accessibility_violations() == []
     assert phone_visitor.csp_violations() == []
     assert phone_visitor.outside_requests == []
+
+    # Without JavaScript the room still works: plain forms, and the numbers of the page load.
+    plain = phone_visitor_without_javascript.go(page.url.removeprefix(phone_visitor.base_url))
+    assert plain.locator("[data-scope=totals][data-count=calls]").inner_text() == "1"
+    second = plain.locator("form.march-call").first  # the office already reported no longer has a form
+    second.locator("input[value=busy]").check()
+    second.locator("button[type=submit]").click()
+    plain.wait_for_url("**/act/marches/you/**")
+    expect(plain.get_by_text(words["thanks"])).to_be_visible()
+    phone_visitor_without_javascript.screenshot(f"marches-{language}-4-without-javascript")
+    assert sorted(MarchAction.objects.values_list("outcome", flat=True)) == ["busy", "reached"]
