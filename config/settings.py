@@ -462,6 +462,34 @@ CELERY_BEAT_SCHEDULE["petitions-mail"] = {
     "schedule": float(PETITION_MAIL_SECONDS),
 }
 CELERY_BEAT_SCHEDULE["petitions-expire"] = {"task": "campaigns.petitions.tasks.petitions_expire", "schedule": 3600.0}
+# -- Marches (campaigns/marches/) ----------------------------------------------
+
+# How often the counters of virtual marches are folded in from new registrations and actions.
+MARCH_FOLD_SECONDS = env.int("MARCH_FOLD_SECONDS", 5, minimum=1)
+MARCH_FOLD_BATCH = env.int("MARCH_FOLD_BATCH", 5000, minimum=1)
+# Fold after each registration or action too: for the embedded default, where no beat scheduler runs.
+MARCH_FOLD_ON_WRITE = env.bool("MARCH_FOLD_ON_WRITE", CELERY_TASK_ALWAYS_EAGER)
+# How long the public counts and the list of free times are served from the cache.
+MARCH_COUNTS_CACHE_SECONDS = env.int("MARCH_COUNTS_CACHE_SECONDS", 60, minimum=1)
+MARCH_TIMES_CACHE_SECONDS = env.int("MARCH_TIMES_CACHE_SECONDS", 5, minimum=0)
+MARCH_SUMMARY_CACHE_SECONDS = env.int("MARCH_SUMMARY_CACHE_SECONDS", 300, minimum=0)
+MARCH_SUMMARY_SAMPLE_LETTERS = env.int("MARCH_SUMMARY_SAMPLE_LETTERS", 5, minimum=0)
+# How often the room's script asks for fresh counts (milliseconds).
+MARCH_POLL_MILLISECONDS = env.int("MARCH_POLL_MILLISECONDS", 10_000, minimum=1000)
+# Registrations per address (django-ratelimit rate).
+MARCH_REGISTER_RATE = env.str("MARCH_REGISTER_RATE", "20/m")
+MARCH_LETTER_SEND_SECONDS = env.int("MARCH_LETTER_SEND_SECONDS", 15, minimum=1)
+CELERY_BEAT_SCHEDULE["march-counters-fold"] = {
+    "task": "campaigns.marches.tasks.march_counters_fold",
+    "schedule": float(MARCH_FOLD_SECONDS),
+}
+CELERY_BEAT_SCHEDULE["march-reminders"] = {"task": "campaigns.marches.tasks.march_reminders_send", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["march-letters"] = {
+    "task": "campaigns.marches.tasks.march_letters_send_all",
+    "schedule": float(MARCH_LETTER_SEND_SECONDS),
+}
+# The march room's polling script, served with the other static files.
+STATICFILES_DIRS.append(("campaigns/marches", BASE_DIR / "campaigns" / "marches" / "static"))
 
 # -- The JSON API (campaigns/api_urls.py) -----------------------------------
 

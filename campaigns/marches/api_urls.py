@@ -1,5 +1,9 @@
 """Marches: JSON API URLs (under /api/v1/)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from campaigns.marches import api
+
+urlpatterns = [
+    path("<int:pk>/status/", api.MarchStatusView.as_view(), name="marches_status"),
+]

@@ -1,5 +1,10 @@
-"""Marches: public URLs (under each language's prefix)."""
+"""Marches: public URLs (under each language's prefix): a participant's private room and its forms."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from campaigns.marches import views
+
+urlpatterns = [
+    path("you/<str:token>/", views.participant_room, name="marches_participant"),
+    path("you/<str:token>/act/", views.participant_act, name="marches_participant_act"),
+]
