@@ -509,6 +509,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "PREPROCESSING_HOOKS": ["campaigns.api_schema.only_public_api"],
+    # Two "state" fields with different choices: each gets a name of its own.
+    "ENUM_NAME_OVERRIDES": {
+        "PetitionStateEnum": "campaigns.petitions.models.PetitionPage.State",
+        "MarchStateEnum": [("upcoming", "upcoming"), ("live", "live"), ("ended", "ended")],
+    },
 }
 
 # -- Wagtail --------------------------------------------------------------
