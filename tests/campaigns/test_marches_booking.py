@@ -139,7 +139,7 @@ def test_the_honeypot_refuses_automated_registrations(client, live_march):
 
 
 @pytest.mark.slow
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_twenty_concurrent_bookings_never_overfill_a_slot(live_march):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL's row locks and real concurrent connections")
