@@ -18,7 +18,6 @@ from typing import Any
 
 from django.db import models
 from django.http import HttpRequest
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
@@ -28,13 +27,8 @@ from wagtail.search import index
 
 from cms.blocks import BodyBlock
 from cms.currencies import SUPPORTED_CURRENCIES
+from cms.languages import in_language
 from cms.models import CachedPage
-
-
-def _in_language(english: str, arabic: str) -> str:
-    if (get_language() or "").startswith("ar") and arabic:
-        return arabic
-    return english
 
 
 class Target(index.Indexed, models.Model):
@@ -93,15 +87,15 @@ class Target(index.Indexed, models.Model):
 
     @property
     def display_name(self) -> str:
-        return _in_language(self.name, self.name_ar)
+        return in_language(self.name, self.name_ar)
 
     @property
     def display_role(self) -> str:
-        return _in_language(self.role, self.role_ar)
+        return in_language(self.role, self.role_ar)
 
     @property
     def display_office(self) -> str:
-        return _in_language(self.office, self.office_ar)
+        return in_language(self.office, self.office_ar)
 
     @property
     def public_email(self) -> str:

@@ -12,7 +12,6 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.utils.dates import MONTHS
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
@@ -22,6 +21,7 @@ from wagtail.search import index
 
 from cms.blocks import BodyBlock, FooterLinkBlock
 from cms.currencies import currency_choices, validate_currency
+from cms.languages import in_language
 from cms.page_cache import share
 
 
@@ -184,9 +184,7 @@ class OrganisationSettings(BaseSiteSetting):
         verbose_name = _("organisation")
 
     def _in_language(self, field: str) -> str:
-        if (get_language() or "").startswith("ar"):
-            return getattr(self, f"{field}_ar") or getattr(self, field)
-        return getattr(self, field)
+        return in_language(getattr(self, field), getattr(self, f"{field}_ar"))
 
     @property
     def display_name(self) -> str:

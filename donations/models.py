@@ -15,12 +15,12 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from wagtail.search import index
 
 from cms.currencies import SUPPORTED_CURRENCIES, validate_currency
+from cms.languages import in_language
 from donations.choices import Frequency, GatewayName, Surface
 from donations.storage import private_storage
 from supporters.models import Supporter
@@ -54,9 +54,7 @@ class Fund(index.Indexed, models.Model):
 
     @property
     def display_name(self) -> str:
-        if (get_language() or "").startswith("ar") and self.name_ar:
-            return self.name_ar
-        return self.name
+        return in_language(self.name, self.name_ar)
 
 
 class FeeRule(models.Model):

@@ -16,8 +16,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from cms.languages import in_language
 
 __all__ = ["Proposal", "ProposalRound", "ProposalTransition", "ProposalVote"]
 
@@ -75,9 +76,7 @@ class ProposalRound(models.Model):
 
     @property
     def display_name(self) -> str:
-        if (get_language() or "").startswith("ar") and self.name_ar:
-            return self.name_ar
-        return self.name
+        return in_language(self.name, self.name_ar)
 
     def state_at(self, when: datetime | None = None) -> str:
         when = when or timezone.now()
