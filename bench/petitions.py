@@ -19,7 +19,15 @@ every request and never hit, and the benchmark's email domain is exempt from
 the per-domain limits, as a big mailbox provider is. Confirmation mails are
 batched (no Celery message per signature) and go to a dummy mail backend.
 
-Then, with the server still up: the due confirmation mails are sent (the
+With the surge intake on (PostgreSQL and Redis: ``PETITION_SIGN_BUFFERED``),
+a sign request puts the signature in Redis and a flusher writes them to the
+database in batches; here that flusher is ``python -m bench.petitions
+flush-loop``, the same service the Celery beat task runs, every
+``PETITION_INTAKE_MS``, on the same machine for the whole signing, so its CPU
+is part of what the server's two cores carry.
+
+Then, with the server still up: what the intake still holds is written, the
+due confirmation mails are sent (the
 mailer's queue drained), every accepted signature is confirmed through the
 confirm service, as the emailed link does, the counters are folded until
 nothing is left, and the database is counted: the signatures stored for each
@@ -158,6 +166,57 @@ def _django(ctx: BenchContext, *args: str, timeout: float = 3600) -> dict[str, A
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
+def _flusher(ctx: BenchContext) -> subprocess.Popen[str] | None:
+    """The intake's flusher (what the Celery beat task runs), for the whole signing; None without the intake."""
+    if ctx.settings.get("database") != "postgresql" or ctx.settings.get("cache") != "RedisCache":
+        return None
+    return subprocess.Popen(
+        [sys.executable, "-m", "bench.petitions", "flush-loop"],
+        cwd=ROOT,
+        env={**ctx.env, **server_settings()},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _flusher_stop(process: subprocess.Popen[str] | None) -> dict[str, Any] | None:
+    """Tell the flusher to stop (it finishes its batch) and read what it did."""
+    if process is None:
+        return None
+    out, err = process.communicate("stop\n", timeout=600)
+    if process.returncode != 0:
+        raise BenchError(f"bench.petitions flush-loop failed ({process.returncode}):\n{_tail(out + err)}")
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def flush_loop() -> dict[str, Any]:
+    """Flush the intake every PETITION_INTAKE_MS until a line arrives on stdin; what it did."""
+    import select
+
+    from django.conf import settings
+
+    from campaigns.petitions.intake import signatures_flush
+
+    started, cpu = time.monotonic(), time.process_time()
+    written = flushes = 0
+    pause = settings.PETITION_INTAKE_MS / 1000
+    while True:
+        count = signatures_flush()
+        written += count
+        flushes += bool(count)
+        ready, _w, _x = select.select([sys.stdin], [], [], pause)
+        if ready:
+            break
+    return {
+        "written": written,
+        "flushes": flushes,
+        "seconds": time.monotonic() - started,
+        "cpu_seconds": time.process_time() - cpu,
+    }
+
+
 def _public_count(url: str) -> int | None:
     try:
         with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - our loopback URL
@@ -182,6 +241,7 @@ def run(ctx: BenchContext) -> None:
     queue_before = None if eager else ctx.django("queue")["queue"]
     with ctx.server("petition surge", **server_settings()) as server:
         insert = server.measure(INSERT, baseline_load)
+        flusher = _flusher(ctx)
         sign = server.measure(
             None, ctx.load, flow=flow, factory_args={"path": path, "prefix": prefixes["sign"], "block": 0},
             describe=shown,
@@ -190,6 +250,7 @@ def run(ctx: BenchContext) -> None:
             None, ctx.load, flow=flow, factory_args={"path": path, "prefix": prefixes["paced"], "block": 1},
             rate=TARGET_RATE, describe=shown,
         )  # fmt: skip
+        flushed = _flusher_stop(flusher)
         queue_after = None if eager else ctx.django("queue")["queue"]
         progress("drain the mail queue, confirm every accepted signature, fold the counters")
         started = time.monotonic()
@@ -239,6 +300,13 @@ def run(ctx: BenchContext) -> None:
             grown <= 2,
             f"{NAME}: the Celery queue grew by {grown:,} messages while signing: signing should queue none",
             f"{NAME}: signing queued {grown:,} Celery messages for {accepted:,} signatures (mails are batched)",
+        )
+    if flushed is not None:
+        report.note(
+            f"{NAME}: the intake flusher wrote {flushed['written']:,} signatures in {flushed['flushes']:,} "
+            f"batches during the signing, using {flushed['cpu_seconds']:.1f} s of CPU "
+            f"({flushed['cpu_seconds'] / max(flushed['seconds'], 1e-9):.2f} cores); "
+            f"{settled['intake_left']:,} were still waiting when the signing stopped"
         )
     if ctx.settings.get("database") == "sqlite":
         report.note(f"{NAME}: SQLite takes one writer at a time; every signature is a write")
@@ -379,12 +447,16 @@ def settle(page_id: int, expected: dict[str, int]) -> dict[str, Any]:
     """Drain the mailer, confirm every pending signature of the run, fold the counters, then count."""
     from django.db.models import Count
 
+    from campaigns.petitions.intake import intake_backlog, signatures_flush
     from campaigns.petitions.models import PetitionCounter, PetitionPage, Signature
     from campaigns.petitions.selectors import petition_counts_refresh, petition_sign_summary
     from campaigns.petitions.services import signature_mails_send, signatures_fold
 
     petition = PetitionPage.objects.get(pk=page_id).canonical
     before = PetitionCounter.objects.filter(petition=petition).values_list("total", flat=True).first() or 0
+    intake_left = intake_backlog()
+    while signatures_flush():
+        pass
     mailed = 0
     while True:
         sent = signature_mails_send(limit=1000)
@@ -437,6 +509,7 @@ def settle(page_id: int, expected: dict[str, int]) -> dict[str, Any]:
         "counter_total": PetitionCounter.objects.filter(petition=petition).values_list("total", flat=True).first() or 0,
         "petition_confirmed": Signature.objects.filter(petition=petition, status=Signature.Status.CONFIRMED).count(),
         "public_before": before,
+        "intake_left": intake_left,
         "public_count": int(summary["total"]),
     }
 
@@ -447,6 +520,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.petitions")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("prepare")
+    commands.add_parser("flush-loop")
     settling = commands.add_parser("settle")
     settling.add_argument("--page-id", type=int, required=True)
     settling.add_argument("--expect", action="append", default=[], metavar="PREFIX=N")
@@ -457,6 +531,8 @@ def main(argv: list[str] | None = None) -> None:
     django.setup()
     if args.command == "prepare":
         result = prepare()
+    elif args.command == "flush-loop":
+        result = flush_loop()
     else:
         expected = {}
         for item in args.expect:

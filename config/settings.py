@@ -453,6 +453,16 @@ PETITION_RATE_DOMAIN_EXEMPT = env.list(
      "me.com", "aol.com", "proton.me", "protonmail.com", "gmx.com", "gmx.de", "web.de", "mail.ru",
      "yandex.ru", "qq.com", "163.com"],
 )  # fmt: skip
+# Signatures are accepted into Redis with one round trip and written to the database in batches every
+# PETITION_INTAKE_MS milliseconds (campaigns/petitions/intake.py); needs PostgreSQL and Redis. Off: one INSERT each.
+PETITION_SIGN_BUFFERED = env.bool(
+    "PETITION_SIGN_BUFFERED", bool(REDIS_URL) and _db.get("ENGINE") == "django.db.backends.postgresql"
+)
+PETITION_INTAKE_MS = env.int("PETITION_INTAKE_MS", 1000, minimum=100)
+CELERY_BEAT_SCHEDULE["petitions-intake"] = {
+    "task": "campaigns.petitions.tasks.petitions_intake_flush",
+    "schedule": PETITION_INTAKE_MS / 1000,
+}
 CELERY_BEAT_SCHEDULE["petitions-fold"] = {
     "task": "campaigns.petitions.tasks.petitions_fold",
     "schedule": float(PETITION_FOLD_SECONDS),

@@ -80,3 +80,19 @@ def test_admin_login_is_rate_limited_per_username(client, staff_user, settings):
         "/admin/login/", {"username": "editor", "password": "correct horse battery staple"}, REMOTE_ADDR="10.0.1.1"
     )
     assert blocked.status_code == 429
+
+
+def test_the_policy_follows_the_settings_when_they_change(client, site_tree, settings):
+    """The header a public page gets is built once per settings object, so a change shows at once."""
+    first = client.get("/about/")["Content-Security-Policy"]
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'self'"], "img-src": ["'self'", "https:"]}}
+    settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": {"default-src": ["'none'"]}}
+    response = client.get("/about/")
+    assert response["Content-Security-Policy"] != first
+    assert directives(response["Content-Security-Policy"])["img-src"] == ["'self'", "https:"]
+    assert directives(response["Content-Security-Policy-Report-Only"])["default-src"] == ["'none'"]
+    settings.CONTENT_SECURITY_POLICY = {
+        "DIRECTIVES": {"default-src": ["'self'"]},
+        "EXCLUDE_URL_PREFIXES": ["/about/"],
+    }
+    assert "Content-Security-Policy" not in client.get("/about/")

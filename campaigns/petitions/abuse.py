@@ -152,7 +152,7 @@ def _hashed(value: str) -> str:
     return hashlib.blake2b(f"{settings.SECRET_KEY}:{value}".encode(), digest_size=12).hexdigest()
 
 
-def _window_keys(*, ip: str, domain: str, now_s: int) -> list[tuple[str, int, int]]:
+def rate_keys(*, ip: str, domain: str, now_s: int) -> list[tuple[str, int, int]]:
     """(key, limit, window) for each limit this attempt counts against."""
     rules = [
         ("ip-burst", ip, settings.PETITION_RATE_IP_BURST),
@@ -171,7 +171,7 @@ def _window_keys(*, ip: str, domain: str, now_s: int) -> list[tuple[str, int, in
     return keys
 
 
-def _redis_client() -> object | None:
+def redis_client() -> object | None:
     """The raw Redis client behind django-redis, to count every limit in one round trip."""
     client = getattr(cache, "client", None)
     get_client = getattr(client, "get_client", None)
@@ -180,10 +180,10 @@ def _redis_client() -> object | None:
 
 def sign_rate_exceeded(*, ip: str, domain: str, now: datetime.datetime) -> bool:
     """Count this attempt against every limit; True if any is over."""
-    keys = _window_keys(ip=ip, domain=domain, now_s=int(now.timestamp()))
+    keys = rate_keys(ip=ip, domain=domain, now_s=int(now.timestamp()))
     if not keys:
         return False
-    redis = _redis_client()
+    redis = redis_client()
     if redis is not None:
         pipe = redis.pipeline(transaction=False)
         for key, _limit, window in keys:

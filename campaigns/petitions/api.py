@@ -1,7 +1,7 @@
 """Petitions: the JSON API (Django REST framework, described by drf-spectacular).
 
 Signing through the API is the same as the form: the same service
-(``signature_sign``), the same limits and the same email confirmation. It
+(``signature_accept``, the surge intake), the same limits and the same email confirmation. It
 answers 202 "check your email" whatever the address has done before, 400 with
 field messages, 409 when the petition is not taking signatures and 429 when a
 limit is reached. Counts come from the cached counters.
@@ -24,8 +24,9 @@ from rest_framework.views import APIView
 from campaigns.petitions import selectors
 from campaigns.petitions.abuse import petition_sign_info
 from campaigns.petitions.forms import COMMENT_MAX, NAME_MAX
+from campaigns.petitions.intake import signature_accept
 from campaigns.petitions.models import PetitionPage, Signature
-from campaigns.petitions.services import SigningRefused, signature_sign
+from campaigns.petitions.services import SigningRefused
 from cms.http import client_ip
 
 
@@ -188,7 +189,7 @@ class PetitionSignView(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
-            signature_sign(
+            signature_accept(
                 petition_id=page_id,
                 name=" ".join(data["name"].split()),
                 email=data["email"],

@@ -126,16 +126,88 @@ def updates_stop_path(signature: Signature) -> str:
 
 # -- signing -------------------------------------------------------------------
 
-_INSERT_SQL = """
-INSERT INTO {table} (
+_INSERT_COLUMNS = """
     petition_id, status, source, name, email, email_canonical, email_domain, country, region,
     postcode, city, comment, public, updates, consent_version, language, ip, created_at, invalidated_reason
-) VALUES (%s, 'pending', %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, '')
+"""
+_INSERT_ROW = "(%s, 'pending', %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, '')"
+_ON_CONFLICT = """
 ON CONFLICT (petition_id, email_canonical) WHERE status IN ('pending', 'confirmed')
 DO UPDATE SET email_sent_at = NULL
-WHERE {table}.email_sent_at IS NOT NULL AND {table}.email_sent_at < %s
+WHERE {table}.email_sent_at IS NOT NULL AND {table}.email_sent_at < {resend_before}
 RETURNING id, created_at
 """
+
+
+def signature_row(
+    *,
+    petition_id: int,
+    name: str,
+    email: str,
+    country: str,
+    postcode: str = "",
+    city: str = "",
+    comment: str = "",
+    public: bool = False,
+    updates: bool = False,
+    language: str = "en",
+    ip: str = "",
+    source: str = Signature.Source.FORM,
+    created_at: datetime.datetime,
+) -> list[Any]:
+    """The INSERT parameters of one pending signature (``_INSERT_ROW``), cleaned and canonicalised."""
+    address = email.strip()
+    return [
+        petition_id,
+        source,
+        name.strip()[:120],
+        address[:254],
+        email_canonical(address)[:254],
+        email_domain(address)[:253],
+        country,
+        region_for(country=country, postcode=postcode, city=city),
+        postcode.strip()[:20],
+        city.strip()[:80],
+        comment.strip()[:280],
+        bool(public),
+        bool(updates),
+        CONSENT_VERSION,
+        language[:8],
+        ip or None,
+        created_at,
+    ]
+
+
+def signatures_insert(*, rows: list[list[Any]]) -> list[int]:
+    """Write many pending signatures in one statement (PostgreSQL); the ids inserted or due a mail again.
+
+    Each row's resend window counts from its own time, so writing the same rows twice (a retried batch)
+    changes nothing the second time. Rows for the same petition and person keep the first.
+    """
+    if not rows:
+        return []
+    seen: set[tuple[int, str]] = set()
+    unique = []
+    for row in rows:
+        key = (row[0], row[4])
+        if key not in seen:
+            seen.add(key)
+            unique.append(row)
+    table = connection.ops.quote_name(Signature._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} ({_INSERT_COLUMNS}) VALUES {', '.join([_INSERT_ROW] * len(unique))}"  # noqa: S608
+        + _ON_CONFLICT.format(table=table, resend_before="EXCLUDED.created_at - make_interval(mins => %s)")
+    )
+    params = [value for row in unique for value in row] + [settings.PETITION_RESEND_MINUTES]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = [row[0] for row in cursor.fetchall()]
+    if ids and not settings.PETITION_MAIL_BATCHED:
+        from campaigns.petitions.tasks import petitions_signature_mail
+
+        for signature_id in ids:
+            petitions_signature_mail.delay_on_commit(signature_id)
+    return ids
 
 
 def signature_sign(
@@ -159,45 +231,36 @@ def signature_sign(
     info = abuse.petition_sign_info(petition_id)
     if info is None or not info.accepts(now):
         raise SigningRefused("closed", _("This petition is not taking signatures."))
-    address = email.strip()
-    domain = email_domain(address)
-    if abuse.domain_is_disposable(domain):
-        raise SigningRefused(
-            "disposable", _("Please use your own email address: throwaway addresses cannot sign."), "email"
-        )
+    domain = email_domain(email.strip())
+    check_domain(domain)
     if abuse.sign_rate_exceeded(ip=ip, domain=domain, now=now):
-        raise SigningRefused(
-            "rate_limited", _("Too many signatures from your network just now. Please try again in a few minutes.")
-        )
-    canonical = email_canonical(address)
+        raise rate_limited()
+    row = signature_row(
+        petition_id=info.canonical_id,
+        name=name,
+        email=email,
+        country=country,
+        postcode=postcode,
+        city=city,
+        comment=comment,
+        public=public,
+        updates=updates,
+        language=language,
+        ip=ip,
+        source=source,
+        created_at=now,
+    )
     resend_before = now - datetime.timedelta(minutes=settings.PETITION_RESEND_MINUTES)
     table = connection.ops.quote_name(Signature._meta.db_table)
-    params = [
-        info.canonical_id,
-        source,
-        name.strip()[:120],
-        address[:254],
-        canonical[:254],
-        domain[:253],
-        country,
-        region_for(country=country, postcode=postcode, city=city),
-        postcode.strip()[:20],
-        city.strip()[:80],
-        comment.strip()[:280],
-        bool(public),
-        bool(updates),
-        CONSENT_VERSION,
-        language[:8],
-        ip or None,
-        now,
-        resend_before,
-    ]
+    sql = f"INSERT INTO {table} ({_INSERT_COLUMNS}) VALUES {_INSERT_ROW}" + _ON_CONFLICT.format(  # noqa: S608
+        table=table, resend_before="%s"
+    )
     with connection.cursor() as cursor:
-        cursor.execute(_INSERT_SQL.format(table=table), params)
-        row = cursor.fetchone()
-    if row is None:
+        cursor.execute(sql, [*row, resend_before])
+        returned = cursor.fetchone()
+    if returned is None:
         return SignOutcome("duplicate", None)
-    signature_id, created_at = row
+    signature_id, created_at = returned
     if isinstance(created_at, str):  # SQLite hands back text
         created_at = datetime.datetime.fromisoformat(created_at)
     if timezone.is_naive(created_at):
@@ -208,6 +271,20 @@ def signature_sign(
 
         petitions_signature_mail.delay_on_commit(signature_id)
     return SignOutcome(result, signature_id)
+
+
+def check_domain(domain: str) -> None:
+    """Refuse throwaway mailbox domains (staff keep the list)."""
+    if abuse.domain_is_disposable(domain):
+        raise SigningRefused(
+            "disposable", _("Please use your own email address: throwaway addresses cannot sign."), "email"
+        )
+
+
+def rate_limited() -> SigningRefused:
+    return SigningRefused(
+        "rate_limited", _("Too many signatures from your network just now. Please try again in a few minutes.")
+    )
 
 
 # -- confirmation mail -----------------------------------------------------------

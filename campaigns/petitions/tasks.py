@@ -1,6 +1,7 @@
 """Petitions: Celery tasks (take ids, safe to run twice).
 
-Periodic (config/settings.py, CELERY_BEAT_SCHEDULE): ``petitions_fold``
+Periodic (config/settings.py, CELERY_BEAT_SCHEDULE): ``petitions_intake_flush``
+every PETITION_INTAKE_MS, ``petitions_fold``
 every PETITION_FOLD_SECONDS, ``petitions_mail_drain`` every
 PETITION_MAIL_SECONDS, ``petitions_expire`` hourly.
 """
@@ -12,10 +13,19 @@ from celery import shared_task
 __all__ = [
     "petitions_expire",
     "petitions_fold",
+    "petitions_intake_flush",
     "petitions_mail_drain",
     "petitions_milestone_notify",
     "petitions_signature_mail",
 ]
+
+
+@shared_task(acks_late=True)
+def petitions_intake_flush() -> int:
+    """Write the signatures the intake accepted (campaigns/petitions/intake.py)."""
+    from campaigns.petitions.intake import signatures_flush
+
+    return signatures_flush()
 
 
 @shared_task(acks_late=True)

@@ -23,13 +23,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from campaigns.petitions import selectors
 from campaigns.petitions.abuse import SignInfo, petition_sign_info
-from campaigns.petitions.forms import SignatureForm
+from campaigns.petitions.forms import SignatureForm, service_data
+from campaigns.petitions.intake import signature_accept
 from campaigns.petitions.models import PetitionPage, Signature
 from campaigns.petitions.services import (
     ConfirmationInvalid,
     SigningRefused,
     signature_confirm,
-    signature_sign,
     signature_token,
     signature_updates_stop,
     updates_stop_token,
@@ -52,25 +52,29 @@ def _signable(page_id: int) -> SignInfo:
     return info
 
 
-def _sign(request: HttpRequest, page_id: int, info: SignInfo, *, source: str) -> tuple[SignatureForm, int]:
+def _sign(request: HttpRequest, page_id: int, info: SignInfo, *, source: str) -> tuple[SignatureForm | None, int]:
     """Validate and sign. Returns the form and 0 on success, or the HTTP status of the refusal."""
-    form = SignatureForm(request.POST, ask_for_comment=info.ask_for_comment)
-    if form.honeypot_filled():
-        return form, 0  # answered like a success; nothing is stored
-    if not form.is_valid():
+    if request.POST.get("website", "").strip():  # the honeypot: answered like a success, nothing stored
+        return SignatureForm(request.POST, ask_for_comment=info.ask_for_comment), 0
+    cleaned = SignatureForm.cleaned_or_none(request.POST, ask_for_comment=info.ask_for_comment)
+    if cleaned is None:
+        form = SignatureForm(request.POST, ask_for_comment=info.ask_for_comment)
+        form.is_valid()
         return form, 400
     try:
-        signature_sign(
+        signature_accept(
             petition_id=page_id,
             language=get_language() or "en",
             ip=client_ip(request),
             source=source,
-            **form.service_data(),
+            **service_data(cleaned),
         )
     except SigningRefused as refusal:
+        form = SignatureForm(request.POST, ask_for_comment=info.ask_for_comment)
+        form.is_valid()
         form.add_error(refusal.field or None, refusal.message)
         return form, 429 if refusal.code == "rate_limited" else 400
-    return form, 0
+    return None, 0
 
 
 @csrf_exempt

@@ -214,7 +214,9 @@ def test_the_petition_counts_towards_its_campaign_goal(petition, fold):
     assert campaign.progress().current == 1
 
 
-def test_the_sign_request_costs_one_insert_and_nothing_else(client, petition):
+def test_the_sign_request_costs_one_insert_and_nothing_else(client, petition, settings):
+    """Without the intake (SQLite, no Redis: the embedded default); with it, see test_petitions_intake."""
+    settings.PETITION_SIGN_BUFFERED = False
     url = f"/act/petitions/{petition.pk}/sign/"
     client.post(url, {"name": "Warm Up", "email": "warm@example.org", "country": "JO"})
     with CaptureQueriesContext(connection) as queries:
