@@ -84,6 +84,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Answers /healthz before host validation, so container probes work.
     "config.health.HealthCheckMiddleware",
+    # Answers the polled public JSON (counts, march status) from its cache before everything else.
+    "cms.public_json.PublicJSONCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -101,7 +103,10 @@ MIDDLEWARE = [
 
 if not DEBUG:
     # Serves collected static files (compressed, cache-busted) from gunicorn.
-    MIDDLEWARE.insert(2, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    )
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -208,6 +213,8 @@ CELERY_BEAT_SCHEDULE = {
 
 # Full-page cache for anonymous visitors, cleared whenever content is published.
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", 0 if DEBUG else 300, minimum=0)
+# The longest the polled public JSON is shared (cms/public_json.py); any fold or publish refreshes it sooner.
+PUBLIC_JSON_CACHE_SECONDS = env.int("PUBLIC_JSON_CACHE_SECONDS", 5, minimum=0)
 
 # -- Email ----------------------------------------------------------------
 

@@ -41,6 +41,7 @@ from campaigns.marches.selectors import (
     times_key,
 )
 from campaigns.models import Target
+from cms.public_json import public_json_changed
 from supporters.services import email_normalize, supporter_for_email
 
 LETTER = "letter"
@@ -538,6 +539,7 @@ def counters_fold(*, march_id: int, batch: int | None = None) -> int:
 def counts_refresh(*, march_id: int) -> dict[str, Any]:
     counts = march_counts_compute(march_id=march_id)
     cache.set(counts_key(march_id), counts, settings.MARCH_COUNTS_CACHE_SECONDS)
+    public_json_changed()
     return counts
 
 

@@ -65,6 +65,7 @@ from campaigns.petitions.models import (
     Signature,
 )
 from campaigns.petitions.regions import region_for
+from cms.public_json import public_json_changed
 from supporters.emails import email_canonical, email_domain
 
 _TOKEN_SALT = "campaigns.petitions.confirm"  # noqa: S105 (an HMAC salt, not a secret)
@@ -526,6 +527,7 @@ def _after_count_change(petition_id: int) -> None:
     from campaigns.petitions import selectors
 
     total = selectors.petition_counts_refresh(petition_id=petition_id)
+    public_json_changed()  # the polled count.json and counts API answer afresh
     milestones_check(petition_id=petition_id, total=total)
 
 

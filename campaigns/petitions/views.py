@@ -35,6 +35,7 @@ from campaigns.petitions.services import (
     updates_stop_token,
 )
 from cms.http import client_ip
+from cms.public_json import public_json
 
 
 def _live_petition(page_id: int) -> PetitionPage:
@@ -173,6 +174,7 @@ def _json(data: dict[str, Any]) -> JsonResponse:
     return response
 
 
+@public_json
 @require_GET
 def count_json(request: HttpRequest, page_id: int) -> JsonResponse:
     """The confirmed count, from the cached counters."""
@@ -182,6 +184,7 @@ def count_json(request: HttpRequest, page_id: int) -> JsonResponse:
     return _json(info)
 
 
+@public_json
 @require_GET
 def regions_json(request: HttpRequest, page_id: int) -> JsonResponse:
     """Confirmed signatures by country and region, from the tallies (cached)."""
