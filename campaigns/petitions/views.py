@@ -84,11 +84,25 @@ def sign(request: HttpRequest, page_id: int) -> HttpResponse:
     """The form's POST: the sign path. On success, a redirect and nothing else (no session, no message)."""
     form, status = _sign(request, page_id, _signable(page_id), source=Signature.Source.FORM)
     if status == 0:
-        return HttpResponseRedirect(reverse("campaigns:petitions_thanks", kwargs={"page_id": page_id}))
+        return HttpResponseRedirect(_thanks_url(page_id))
     page = _live_petition(page_id)
     context = page.get_context(request)
     context["form"] = form
     return TemplateResponse(request, page.get_template(request), context, status=status)
+
+
+_thanks_urls: dict[tuple[int, str], str] = {}
+
+
+def _thanks_url(page_id: int) -> str:
+    """The thanks page's address in the current language (routes are fixed while the process runs)."""
+    key = (page_id, get_language() or "")
+    url = _thanks_urls.get(key)
+    if url is None:
+        if len(_thanks_urls) > 10_000:
+            _thanks_urls.clear()
+        url = _thanks_urls[key] = reverse("campaigns:petitions_thanks", kwargs={"page_id": page_id})
+    return url
 
 
 @require_GET
