@@ -211,6 +211,17 @@ def signatures_insert(*, rows: list[list[Any]]) -> list[int]:
     return ids
 
 
+def sign_checks(*, petition_id: int, email: str, now: datetime.datetime) -> tuple[abuse.SignInfo, str]:
+    """What every signature passes before its rate limits: the petition takes signatures now, and the
+    address's domain is not disposable. Returns the petition's cached state and the domain."""
+    info = abuse.petition_sign_info(petition_id)
+    if info is None or not info.accepts(now):
+        raise SigningRefused("closed", _("This petition is not taking signatures."))
+    domain = email_domain(email.strip())
+    check_domain(domain)
+    return info, domain
+
+
 def signature_sign(
     *,
     petition_id: int,
@@ -229,11 +240,7 @@ def signature_sign(
 ) -> SignOutcome:
     """Take a signature (pending until the emailed link is confirmed). See the module docstring."""
     now = now or timezone.now()
-    info = abuse.petition_sign_info(petition_id)
-    if info is None or not info.accepts(now):
-        raise SigningRefused("closed", _("This petition is not taking signatures."))
-    domain = email_domain(email.strip())
-    check_domain(domain)
+    info, domain = sign_checks(petition_id=petition_id, email=email, now=now)
     if abuse.sign_rate_exceeded(ip=ip, domain=domain, now=now):
         raise rate_limited()
     row = signature_row(
