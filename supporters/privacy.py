@@ -39,10 +39,11 @@ from django.core import signing
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMultiAlternatives
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import models, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -152,6 +153,8 @@ def rows(queryset: Iterable[Any], fields: Iterable[str]) -> list[dict[str, Any]]
                 value = getattr(value, part, None) if value is not None else None
             if callable(value):
                 value = value()
+            if isinstance(value, models.Model | Promise):
+                value = str(value)
             row[name.replace(".", "_")] = value
         out.append(row)
     return out
