@@ -178,3 +178,45 @@ def test_the_erasure_page_needs_a_signed_in_supporter(client, db):
     response = client.get("/account/privacy/erase/")
     assert response.status_code == 302 and "/account/sign-in/" in response["Location"]
     assert client.post("/account/privacy/erase/").status_code == 302
+
+
+def test_gateway_payloads_and_proposals_are_handled(browser, layla):
+    from campaigns.proposals.models import Proposal, ProposalRound
+    from donations.models import WebhookEvent
+
+    # A Stripe-style event about the gift, with the card holder's details in it.
+    intent = layla.donation.payment_intent_id
+    assert intent
+    event = WebhookEvent.objects.create(
+        gateway="stripe", event_id="evt_privacy_1", event_type="charge.succeeded", created=timezone.now(),
+        payload={"id": "evt_privacy_1", "data": {"object": {
+            "id": "ch_1", "payment_intent": intent, "amount": 5000, "currency": "usd",
+            "billing_details": {"name": NAME, "email": EMAIL, "address": {"line1": "12 Rainbow Street"}},
+            "payment_method_details": {"card": {"brand": "visa", "last4": "4242", "exp_year": 2039}},
+            "description": f"Gift from {NAME}",
+        }}},
+    )  # fmt: skip
+    round_ = ProposalRound.objects.create(
+        name="2027", opens_at=timezone.now() - timezone.timedelta(days=1),
+        closes_at=timezone.now() + timezone.timedelta(days=9),
+    )  # fmt: skip
+    published = Proposal.objects.create(
+        round=round_, supporter=layla.supporter, title="Wells for all", title_key="wells for all",
+        body="Every village needs one.", status="published",
+    )  # fmt: skip
+    Proposal.objects.create(
+        round=round_, supporter=layla.supporter, title="A pending idea", title_key="a pending idea",
+        body="Not seen by anyone yet.", status="pending",
+    )  # fmt: skip
+
+    done = supporter_erase(supporter=layla.supporter)
+
+    event.refresh_from_db()
+    charge = event.payload["data"]["object"]
+    assert charge["billing_details"] is None and charge["payment_method_details"]["card"]["last4"] is None
+    assert (charge["amount"], charge["payment_intent"]) == (5000, intent)  # what reconciliation needs stays
+    assert NAME not in charge["description"]
+    assert done["donations"]["webhook_payloads_scrubbed"] >= 1
+    assert list(Proposal.objects.values_list("pk", flat=True)) == [published.pk]
+    assert done["campaigns"]["unpublished_proposals_deleted"] == 1
+    assert tables_mentioning(EMAIL, NAME) == []
