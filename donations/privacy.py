@@ -110,6 +110,20 @@ def _export(supporter: Supporter) -> dict[str, list[dict[str, Any]]]:
     }
 
 
+def _files(supporter: Supporter) -> dict[str, bytes]:
+    """The receipt and statement PDFs already made for them (none is rendered just for the export)."""
+    found: dict[str, bytes] = {}
+    documents = [
+        *((f"receipt-{r.number}.pdf", r.pdf) for r in Receipt.objects.filter(donation__supporter=supporter)),
+        *((f"statement-{s.fiscal_year}.pdf", s.pdf) for s in AnnualStatement.objects.filter(supporter=supporter)),
+    ]
+    for name, stored in documents:
+        if stored and stored.storage.exists(stored.name):
+            with stored.open("rb") as handle:
+                found[name] = handle.read()
+    return found
+
+
 def _blockers(supporter: Supporter) -> list[str]:
     if RecurringGift.objects.filter(supporter=supporter, status__in=RUNNING).exists():
         return [gettext("You have a monthly gift that is still running. Cancel it first, then ask again.")]
@@ -207,6 +221,7 @@ def register() -> None:
             export=_export,
             erase=_erase,
             blockers=_blockers,
+            files=_files,
             consent_withdrawn=_consent_withdrawn,
             kept=(
                 (

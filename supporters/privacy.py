@@ -8,6 +8,8 @@ registers a *data source* from its ``AppConfig.ready()``:
 - ``erase(supporter, context) -> {what: count}``: removes or pseudonymises
   what it holds, keeps what the law or the ledger needs, and says what it did.
   Erasing twice must be harmless (the second run finds nothing to do);
+- ``files(supporter) -> {name: bytes}`` (optional): documents kept about them
+  (receipt PDFs), added to the export under ``<source>/files/``;
 - ``kept``: ``(what is kept, why)`` pairs, listed in the confirmation email
   and on the "Erase me" page (docs/privacy.md says the same);
 - ``blockers(supporter) -> [reason, ...]``: why erasure cannot go ahead yet
@@ -83,6 +85,8 @@ class DataSource:
     kept: tuple[tuple[Any, Any], ...] = ()
     blockers: Callable[[Supporter], list[str]] | None = None
     consent_withdrawn: Callable[[Supporter, str], None] | None = None
+    # Documents we keep about them, put in the export as they are: {file name: bytes}.
+    files: Callable[[Supporter], dict[str, bytes]] | None = None
     order: int = 100
 
 
@@ -212,6 +216,11 @@ def export_zip(supporter: Supporter, *, generated_at: datetime | None = None) ->
                 )
                 archive.writestr(f"{base}.csv", _csv(records))
                 manifest["files"].append({"name": base, "rows": len(records)})
+        for source in data_sources():
+            for file_name, content in (source.files(supporter) if source.files else {}).items():
+                path = f"{source.name}/files/{file_name}"
+                archive.writestr(path, content)
+                manifest.setdefault("documents", []).append(path)
         archive.writestr("manifest.json", json.dumps(manifest, indent=2))
         with translation.override(supporter.language):
             archive.writestr("README.txt", render_to_string("supporters/privacy/export_readme.txt", manifest))

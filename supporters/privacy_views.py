@@ -10,6 +10,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
+from django_ratelimit.decorators import ratelimit
 
 from supporters import privacy
 from supporters.auth import current_supporter, supporter_required, supporter_sign_out
@@ -21,6 +22,15 @@ def _private(response: HttpResponse) -> HttpResponse:
     response["Referrer-Policy"] = "same-origin"
     response["Cache-Control"] = "no-store"
     return response
+
+
+def _supporter_key(group: str, request: HttpRequest) -> str:
+    supporter = current_supporter(request)
+    return f"supporter:{supporter.pk}" if supporter else "anonymous"
+
+
+# Each request sends an email: a few an hour per supporter is plenty.
+REQUEST_RATE = "10/h"
 
 
 def _language() -> str:
@@ -47,6 +57,7 @@ def privacy_index(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_POST
 @supporter_required
+@ratelimit(key=_supporter_key, rate=REQUEST_RATE, method="POST", block=True)
 def privacy_export_request(request: HttpRequest) -> HttpResponse:
     _request, created = privacy.export_request(supporter=current_supporter(request), language=_language())
     if created:
@@ -83,6 +94,7 @@ def privacy_export_download(request: HttpRequest, token: str) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 @supporter_required
+@ratelimit(key=_supporter_key, rate=REQUEST_RATE, method="POST", block=True)
 def privacy_erase(request: HttpRequest) -> HttpResponse:
     """What erasure removes and keeps, and a button (POST) that emails the confirmation link."""
     supporter = current_supporter(request)
@@ -104,6 +116,7 @@ def privacy_erase(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@ratelimit(key="ip", rate="30/h", method="POST", block=True)
 def privacy_erase_confirm(request: HttpRequest, token: str) -> HttpResponse:
     """The emailed link: GET shows the final button (mail scanners use nothing up); POST erases."""
     if request.method == "POST":

@@ -93,3 +93,14 @@ def test_staff_read_the_privacy_request_log(browser, layla, staff_client, django
     editor = django_user_model.objects.get(pk=editor.pk)
     clerk.force_login(editor)
     assert clerk.get("/admin/privacy-requests/").status_code == 200
+
+
+def test_asking_too_often_is_refused(client, db):
+    from django.utils import timezone
+
+    from supporters.models import Supporter
+
+    Supporter.objects.create(email="eager@example.org", email_verified_at=timezone.now())
+    sign_in(client, "eager@example.org")
+    statuses = [client.post("/account/privacy/erase/").status_code for _ in range(11)]
+    assert statuses[:10] == [200] * 10 and statuses[10] == 429
