@@ -814,7 +814,8 @@ def signatures_erase(*, supporter_id: int, email_canonical: str = "") -> dict[st
                 signature.ip = None
                 signature.save()
                 erased += 1
-        _after_count_change(petition_id)
+        # Once committed (the erasure is one transaction): the cached count, regions and wall, the cached pages.
+        transaction.on_commit(lambda petition_id=petition_id: _after_count_change(petition_id))
     return {"signatures_erased": erased, "signatures_subtracted_from_counts": subtracted}
 
 
