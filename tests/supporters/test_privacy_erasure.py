@@ -91,8 +91,8 @@ def test_erasing_someone_who_gave_signed_and_marched_leaves_no_trace_and_every_p
     assert request.detail["campaigns"]["signatures_subtracted_from_counts"] == 1
     assert request.detail["donations"]["ledger_salt_deleted"] == 1
 
-    # The email address and the name are in no column of any table.
-    assert tables_mentioning(EMAIL, NAME) == []
+    # The email address and the name (nor the first name, nor the address's local part) are in no column of any table.
+    assert tables_mentioning(EMAIL, NAME, NAME.split()[0], EMAIL.split("@")[0], "Rainbow Street") == []
     supporter = Supporter.objects.get(pk=layla.supporter.pk)
     assert (supporter.email, supporter.name, supporter.email_verified_at) == (erased_email(supporter.pk), "", None)
     # Signed out: the session is dead.
