@@ -101,8 +101,8 @@ class PrivacyRequest(models.Model):
     """
 
     class Kind(models.TextChoices):
-        EXPORT = "export", _("Download my data")
-        ERASURE = "erasure", _("Erase me")
+        EXPORT = "export", _("Data export")
+        ERASURE = "erasure", _("Erasure")
 
     class Status(models.TextChoices):
         AWAITING_CONFIRMATION = "awaiting_confirmation", _("Waiting for the emailed confirmation")

@@ -16,6 +16,7 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 SIGN_IN_LINK = re.compile(r"https?://\S+/account/sign-in/[A-Za-z0-9_-]{55}/")
 EXPORT_LINK = re.compile(r"https?://\S+/account/privacy/export/[^\s/]+/")
+ERASE_LINK = re.compile(r"https?://\S+/account/privacy/erase/[^\s/]+/")
 
 
 def link_in_mail(folder: Path, address: str, pattern: re.Pattern[str]) -> str:
@@ -28,6 +29,20 @@ def link_in_mail(folder: Path, address: str, pattern: re.Pattern[str]) -> str:
     raise AssertionError(f"no link for {address} in {folder}")
 
 
+def sign_in_by_email(visitor, live_server, folder: Path, address: str, prefix: str = ""):
+    """The privacy page needs a signed-in supporter: the sign-in page, then the emailed link's button."""
+    page = visitor.page
+    page.goto(f"{live_server.url}{prefix}/account/privacy/")
+    page.wait_for_url("**/account/sign-in/?next=*")
+    page.locator("#id_email").fill(address)
+    page.locator("form.sign-in-form button[type=submit]").click()
+    page.wait_for_url("**/account/sign-in/sent/")
+    page.goto(link_in_mail(folder, address, SIGN_IN_LINK))
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(f"**{prefix}/account/privacy/")
+    return page
+
+
 @pytest.mark.parametrize("language", ["en", "ar"])
 def test_sign_in_ask_for_my_data_and_download_it(visitor, site_tree, live_server, settings, tmp_path, language):
     settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
@@ -36,17 +51,8 @@ def test_sign_in_ask_for_my_data_and_download_it(visitor, site_tree, live_server
     prefix = "/ar" if language == "ar" else ""
     address = f"privacy-{language}@example.org"
 
-    # The privacy page needs a signed-in supporter: the sign-in page, then the emailed link.
-    page = visitor.page
-    page.goto(f"{live_server.url}{prefix}/account/privacy/")
-    page.wait_for_url("**/account/sign-in/?next=*")
+    page = sign_in_by_email(visitor, live_server, tmp_path, address, prefix)
     assert page.locator("html").get_attribute("dir") == ("rtl" if language == "ar" else "ltr")
-    page.locator("#id_email").fill(address)
-    page.locator("form.sign-in-form button[type=submit]").click()
-    page.wait_for_url("**/account/sign-in/sent/")
-    page.goto(link_in_mail(tmp_path, address, SIGN_IN_LINK))
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(f"**{prefix}/account/privacy/")
 
     supporter = Supporter.objects.get(email=address)
     Consent.objects.create(supporter=supporter, topic="email_updates", granted=True, wording="Yes, email me news.",
@@ -92,3 +98,46 @@ def test_sign_in_ask_for_my_data_and_download_it(visitor, site_tree, live_server
     visitor.screenshot(f"privacy-{language}-3-erase")
     assert visitor.serious_accessibility_violations() == []
     assert visitor.csp_violations() == [] and visitor.outside_requests == []
+
+
+def test_erase_me_from_the_emailed_link_and_staff_see_it_in_the_log(
+    visitor, site_tree, live_server, settings, tmp_path, django_user_model
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    settings.EMAIL_FILE_PATH = str(tmp_path)
+    settings.BASE_URL = live_server.url
+    address = "leaving@example.org"
+    page = sign_in_by_email(visitor, live_server, tmp_path, address)
+    supporter = Supporter.objects.get(email=address)
+
+    page.locator("a[href='/account/privacy/erase/']").click()
+    page.locator("form.privacy-erase-form button[type=submit]").click()
+    assert "Check your email" in page.locator("h1").inner_text()
+    visitor.screenshot("privacy-en-4-erase-sent")
+    page.goto(link_in_mail(tmp_path, address, ERASE_LINK))
+    assert "Erase my data" in page.locator("h1").inner_text()
+    visitor.screenshot("privacy-en-5-erase-confirm")
+    assert visitor.serious_accessibility_violations() == []
+    supporter.refresh_from_db()
+    assert supporter.erased_at is None  # opening the link erases nothing
+    page.locator("main form button[type=submit]").click()
+    assert "being erased" in page.locator("h1").inner_text()
+    visitor.screenshot("privacy-en-6-erased")
+    assert visitor.serious_accessibility_violations() == []
+    supporter.refresh_from_db()
+    assert supporter.erased_at is not None and supporter.email == f"erased-{supporter.pk}@invalid"
+    assert "Your data has been erased" in "".join(p.read_text() for p in tmp_path.glob("*.log"))
+
+    # Staff read the log in the admin.
+    django_user_model.objects.create_superuser("staff", "staff@example.org", "a long staff password")
+    admin = visitor.go("/admin/login/")
+    admin.get_by_label("Username").fill("staff")
+    admin.get_by_label("Password").fill("a long staff password")
+    admin.get_by_role("button", name="Sign in").click()
+    admin.wait_for_url("**/admin/")
+    log = visitor.go("/admin/privacy-requests/")
+    rows = log.locator("table.privacy-log tbody tr")
+    assert rows.count() == 1
+    text = rows.first.inner_text()
+    assert "Erasure" in text and "Done" in text and "erased" in text.lower() and address not in text
+    visitor.screenshot("privacy-admin-log")

@@ -73,11 +73,11 @@ def test_staff_read_the_privacy_request_log(browser, layla, staff_client, django
     response = staff_client.get("/admin/privacy-requests/")
     page = response.content.decode()
     assert response.status_code == 200
-    assert "Download my data" in page and "Erase me" in page and f"Supporter {layla.supporter.pk}" in page
+    assert "Data export" in page and "Erasure" in page and f"Supporter {layla.supporter.pk}" in page
     assert "erased" in page and EMAIL not in page
     assert "gifts: 1" in page  # what the export held
     filtered = staff_client.get("/admin/privacy-requests/?kind=erasure").content.decode()
-    assert "Download my data</td>" not in filtered
+    assert "Data export</td>" not in filtered
     # Read-only: nothing to post.
     assert staff_client.post("/admin/privacy-requests/").status_code == 405
 
