@@ -228,13 +228,19 @@ def export_zip(supporter: Supporter, *, generated_at: datetime | None = None) ->
 
 
 def export_request(*, supporter: Supporter, language: str) -> tuple[PrivacyRequest, bool]:
-    """Ask for an export: one queued request at a time (asking again while it is built changes nothing)."""
+    """Ask for an export: one queued request at a time (asking again while it is built changes nothing,
+    unless the build has been waiting over an hour: then it is queued again)."""
     with transaction.atomic():
         Supporter.objects.select_for_update().get(pk=supporter.pk)
         pending = PrivacyRequest.objects.filter(
             supporter=supporter, kind=PrivacyRequest.Kind.EXPORT, status=PrivacyRequest.Status.QUEUED
         ).first()
         if pending is not None:
+            if pending.requested_at < timezone.now() - timedelta(hours=1):
+                # A build that died (a lost worker): asking again queues the same request again.
+                from supporters.tasks import privacy_export_build
+
+                privacy_export_build.delay_on_commit(pending.pk)
             return pending, False
         request = PrivacyRequest.objects.create(
             supporter=supporter, kind=PrivacyRequest.Kind.EXPORT, status=PrivacyRequest.Status.QUEUED, language=language

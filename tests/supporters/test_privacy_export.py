@@ -162,3 +162,17 @@ def test_asking_twice_while_it_is_built_makes_one_request(db):
     second, created_again = export_request(supporter=supporter, language="en")
     assert created and not created_again and first.pk == second.pk
     assert first.status == PrivacyRequest.Status.QUEUED
+
+
+def test_a_build_that_died_is_queued_again_when_asked_again(db, django_capture_on_commit_callbacks):
+    from supporters.privacy import export_request
+
+    supporter = Supporter.objects.create(email="stuck@example.org", email_verified_at=timezone.now())
+    stuck, _created = export_request(supporter=supporter, language="en")  # its task never ran
+    PrivacyRequest.objects.filter(pk=stuck.pk).update(requested_at=timezone.now() - timedelta(hours=2))
+    with django_capture_on_commit_callbacks(execute=True):
+        again, created = export_request(supporter=supporter, language="en")
+    assert again.pk == stuck.pk and not created
+    stuck.refresh_from_db()
+    assert stuck.status == PrivacyRequest.Status.DONE and stuck.file
+    assert [m.to for m in mail.outbox] == [["stuck@example.org"]]
