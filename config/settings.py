@@ -426,6 +426,10 @@ CELERY_BEAT_SCHEDULE["privacy-exports-purge"] = {
     "task": "supporters.tasks.privacy_exports_purge",
     "schedule": 3600.0,
 }
+CELERY_BEAT_SCHEDULE["privacy-erasures-retry"] = {
+    "task": "supporters.tasks.privacy_erasures_retry",
+    "schedule": 3600.0,
+}
 
 # -- Proposals (campaigns/proposals/) -------------------------------------------
 

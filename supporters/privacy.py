@@ -488,6 +488,23 @@ def erasure_run(*, request_id: int) -> bool:
     return True
 
 
+def erasures_retry(*, now: datetime | None = None) -> int:
+    """Queue again confirmed erasures still waiting after an hour (a lost worker). Returns how many."""
+    now = now or timezone.now()
+    stuck = list(
+        PrivacyRequest.objects.filter(
+            kind=PrivacyRequest.Kind.ERASURE,
+            status=PrivacyRequest.Status.QUEUED,
+            confirmed_at__lt=now - timedelta(hours=1),
+        ).values_list("pk", flat=True)
+    )
+    from supporters.tasks import privacy_erasure_run
+
+    for pk in stuck:
+        privacy_erasure_run.delay(pk)
+    return len(stuck)
+
+
 # -- consents -----------------------------------------------------------------------
 
 

@@ -45,3 +45,11 @@ def privacy_exports_purge() -> int:
     from supporters import privacy
 
     return privacy.exports_purge()
+
+
+@shared_task(name="supporters.tasks.privacy_erasures_retry")
+def privacy_erasures_retry() -> int:
+    """Hourly: run again confirmed erasures a lost worker left queued (each runs once)."""
+    from supporters import privacy
+
+    return privacy.erasures_retry()

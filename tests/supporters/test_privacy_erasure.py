@@ -220,3 +220,22 @@ def test_gateway_payloads_and_proposals_are_handled(browser, layla):
     assert list(Proposal.objects.values_list("pk", flat=True)) == [published.pk]
     assert done["campaigns"]["unpublished_proposals_deleted"] == 1
     assert tables_mentioning(EMAIL, NAME) == []
+
+
+def test_a_confirmed_erasure_a_lost_worker_left_queued_runs_from_the_hourly_task(layla):
+    from supporters.models import PrivacyRequest as Request
+    from supporters.tasks import privacy_erasures_retry
+
+    request = Request.objects.create(
+        supporter=layla.supporter, kind="erasure", status="queued",
+        confirmed_at=timezone.now() - timezone.timedelta(hours=2),
+    )  # fmt: skip
+    fresh = Request.objects.create(
+        supporter=layla.supporter, kind="erasure", status="queued", confirmed_at=timezone.now()
+    )
+    assert privacy_erasures_retry.delay().get() == 1
+    request.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (request.status, fresh.status) == ("done", "queued")
+    assert Supporter.objects.get(pk=layla.supporter.pk).erased_at is not None
+    assert privacy_erasures_retry.delay().get() == 0
