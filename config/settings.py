@@ -423,6 +423,21 @@ CELERY_BEAT_SCHEDULE["supporters-sign-in-links-purge"] = {
     "schedule": 86_400.0,
 }
 
+# -- Privacy rights (supporters/privacy.py) -------------------------------------
+
+# How long the emailed link to a data export works (the file is deleted after), and how long
+# the emailed link confirming an erasure request works.
+PRIVACY_EXPORT_DAYS = env.int("PRIVACY_EXPORT_DAYS", 7, minimum=1, maximum=30)
+PRIVACY_ERASURE_CONFIRM_HOURS = env.int("PRIVACY_ERASURE_CONFIRM_HOURS", 24, minimum=1, maximum=168)
+CELERY_BEAT_SCHEDULE["privacy-exports-purge"] = {
+    "task": "supporters.tasks.privacy_exports_purge",
+    "schedule": 3600.0,
+}
+CELERY_BEAT_SCHEDULE["privacy-erasures-retry"] = {
+    "task": "supporters.tasks.privacy_erasures_retry",
+    "schedule": 3600.0,
+}
+
 # -- Proposals (campaigns/proposals/) -------------------------------------------
 
 # How stale the public ranking may be, and how soon after a vote the counts are folded in.

@@ -13,6 +13,10 @@ class DonationsConfig(AppConfig):
 
         post_migrate.connect(_seed_chart_of_accounts, sender=self)
 
+        from donations import privacy
+
+        privacy.register()  # gifts and receipts in a supporter's data export and erasure
+
 
 def _seed_chart_of_accounts(sender: AppConfig, using: str = "default", **kwargs: object) -> None:
     """After migrating, the chart of accounts exists for every currency and gateway (only what is missing)."""

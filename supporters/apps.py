@@ -7,3 +7,7 @@ class SupportersConfig(AppConfig):
 
     name = "supporters"
     verbose_name = _("Supporters")
+
+    def ready(self) -> None:
+        # Registers the supporters' own data source (the others register from their apps).
+        from supporters import privacy  # noqa: F401
