@@ -12,7 +12,7 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
@@ -75,6 +75,7 @@ class Table:
     headers: list[str]
     rows: list[list[Any]]
     numeric: set[int] = field(default_factory=set)
+    money: set[int] = field(default_factory=set)  # amounts in the reporting currency's minor units
 
 
 def month_key(day: date) -> date:
@@ -103,7 +104,7 @@ class Heatmap:
             for weekday in range(7)
             for hour in range(24)
         ]
-        return Table([_("Weekday"), _("Hour"), _("Gifts"), _("Amount")], rows, {2, 3})
+        return Table([_("Weekday"), _("Hour"), _("Gifts"), _("Amount")], rows, {2, 3}, {3})
 
 
 def heatmap(scope: Scope) -> Heatmap:
@@ -146,7 +147,7 @@ class Daily:
             for d in (self.spikes if spikes_only else self.days)
         ]
         headers = [_("Day"), _("Gifts"), _("Amount"), _("Robust z-score"), _("Spike"), _("Annotations")]
-        return Table(headers, rows, {1, 2, 3})
+        return Table(headers, rows, {1, 2, 3}, {2})
 
 
 def robust_z(value: float, history: list[float]) -> float | None:
@@ -234,7 +235,7 @@ class Months:
 
     def table(self) -> Table:
         rows = [[r.label, r.gifts, r.amount, _("yes") if r.marked else "", "; ".join(r.notes)] for r in self.rows]
-        return Table([_("Month"), _("Gifts"), _("Amount"), _("Marked"), _("Annotations")], rows, {1, 2})
+        return Table([_("Month"), _("Gifts"), _("Amount"), _("Marked"), _("Annotations")], rows, {1, 2}, {2})
 
 
 def gregorian_months(scope: Scope) -> Months:
@@ -301,7 +302,7 @@ class Ramadan:
             _("First twenty days: amount per day"), _("Last ten nights: gifts"), _("Last ten nights: amount"),
             _("Last ten nights: amount per day"),
         ]  # fmt: skip
-        return Table(headers, rows, {1, 2, 3, 4, 5, 6})
+        return Table(headers, rows, {1, 2, 3, 4, 5, 6}, {2, 3, 5, 6})
 
 
 def ramadan_nights(scope: Scope) -> Ramadan:
@@ -358,7 +359,12 @@ class YearOverYear:
             [hijri.month_name(month), *[self.amounts.get((year, month), 0) for year in self.years]]
             for month in range(1, 13)
         ]
-        return Table([_("Hijri month"), *[str(year) for year in self.years]], rows, set(range(1, len(self.years) + 1)))
+        return Table(
+            [_("Hijri month"), *[str(year) for year in self.years]],
+            rows,
+            set(range(1, len(self.years) + 1)),
+            set(range(1, len(self.years) + 1)),
+        )
 
 
 def hijri_year_over_year(scope: Scope) -> YearOverYear:
@@ -381,7 +387,7 @@ class Sizes:
 
     def table(self) -> Table:
         rows = [[low, high if high is not None else "", count] for low, high, count in self.buckets]
-        return Table([_("From (minor units)"), _("Below (minor units)"), _("Gifts")], rows, {0, 1, 2})
+        return Table([_("From"), _("Below"), _("Gifts")], rows, {0, 1, 2}, {0, 1})
 
 
 def gift_sizes(scope: Scope, currency: str) -> Sizes:
@@ -415,7 +421,9 @@ class Split:
     title: str
 
     def table(self) -> Table:
-        return Table([self.title, _("Gifts"), _("Amount")], [[label, g, a] for _k, label, g, a in self.rows], {1, 2})
+        return Table(
+            [self.title, _("Gifts"), _("Amount")], [[label, g, a] for _k, label, g, a in self.rows], {1, 2}, {2}
+        )
 
 
 def frequency_split(scope: Scope) -> Split:
@@ -498,7 +506,7 @@ class Mrr:
             [r.month.strftime("%Y-%m"), r.donors, r.mrr, r.new, r.expanded, r.contracted, r.churned] for r in self.rows
         ]
         headers = [_("Month"), _("Monthly donors"), _("MRR"), _("New"), _("Expanded"), _("Contracted"), _("Churned")]
-        return Table(headers, rows, {1, 2, 3, 4, 5, 6})
+        return Table(headers, rows, {1, 2, 3, 4, 5, 6}, {2, 3, 4, 5, 6})
 
 
 def _monthly_amounts(scope: Scope, *, dates: bool) -> dict[date, dict[int, int]]:
@@ -708,27 +716,44 @@ class Advocacy:
         return Table(headers, rows, {1, 2, 3, 4})
 
 
+def _moment(value: Any) -> datetime:
+    if isinstance(value, str):  # SQLite returns datetimes of raw queries as text
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def advocacy(scope: Scope) -> Advocacy:
-    """People who acted (signed, marched) and later gave, and how long after their first action."""
+    """People who acted (signed, marched) and later gave, and how long after their first action.
+
+    One query per source: the source's first action per person, each joined to that person's
+    first gift after it (a correlated subquery on the per-gift facts, within the channel and
+    designation chosen).
+    """
+    from django.db import connection
+
     from donations.insights.advocacy import sources
 
+    facts = connection.ops.quote_name(GiftFact._meta.db_table)
+    conditions, params = ["f.supporter_id = a.supporter_id", "f.occurred_at > a.first", "f.converted"], []
+    for column, value in (("surface", scope.surface), ("page_id", scope.page_id), ("fund_id", scope.fund_id)):
+        if value:
+            conditions.append(f"f.{column} = %s")
+            params.append(value)
+    where = " AND ".join(conditions)
     rows = []
     for source in sources():
-        firsts = source.first_actions(since=scope.since, until=scope.until)
-        first_gift = (
-            scope.facts(dates=False)
-            .filter(supporter_id=OuterRef("supporter_id"), occurred_at__gt=OuterRef("first"))
-            .order_by("occurred_at")
-            .values("occurred_at")[:1]
+        inner, inner_params = source.first_actions(since=scope.since, until=scope.until).query.sql_with_params()
+        sql = (
+            f"SELECT a.first, (SELECT MIN(f.occurred_at) FROM {facts} f WHERE {where}) AS gift_at "  # noqa: S608
+            f"FROM ({inner}) a"
         )
-        people = 0
-        waits = []
-        for _supporter, first, gift_at in firsts.annotate(gift_at=Subquery(first_gift)).values_list(
-            "supporter_id", "first", "gift_at"
-        ):
-            people += 1
-            if gift_at is not None:
-                waits.append((gift_at - first).total_seconds() / 86400)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM ({inner}) a", inner_params)  # noqa: S608
+            people = cursor.fetchone()[0]
+            cursor.execute(f"SELECT first, gift_at FROM ({sql}) b WHERE gift_at IS NOT NULL", [*params, *inner_params])  # noqa: S608
+            waits = [
+                (_moment(gift_at) - _moment(first)).total_seconds() / 86400 for first, gift_at in cursor.fetchall()
+            ]
         rows.append(AdvocacyRow(str(source.label), people, len(waits), statistics.median(waits) if waits else None))
     return Advocacy(rows)
 
