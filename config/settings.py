@@ -406,6 +406,7 @@ DEMO_LOADERS = [
     "donations.demo.load_demo",
     "donations.demo.load_demo_gifts",
     "campaigns.demo.load_demo",
+    "donations.demo.load_demo_insights",
 ]
 
 # -- Sign-in (supporters/) ----------------------------------------------------
