@@ -32,7 +32,7 @@ from wagtail.admin.viewsets.model import ModelViewSet
 
 from donations.choices import Surface
 from donations.insights import charts, hijri, selectors
-from donations.insights.models import ExchangeRate, FoldState, GiftFact, SpikeAnnotation
+from donations.insights.models import ExchangeRate, FoldState, HourlyRollup, SpikeAnnotation
 from donations.insights.rates import exchange_rates_import
 from donations.insights.selectors import Scope, Table
 from donations.insights.services import annotation_add, insights_fold, organisation_reporting
@@ -88,7 +88,7 @@ def designation_choices() -> list[tuple[str, str]]:
     from donations.models import Fund
 
     choices = [("", _("The whole organisation"))]
-    page_ids = GiftFact.objects.exclude(page_id=0).values_list("page_id", flat=True).distinct()
+    page_ids = HourlyRollup.objects.exclude(page_id=0).values_list("page_id", flat=True).distinct()
     for pk, title in Page.objects.filter(pk__in=page_ids).order_by("title").values_list("pk", "title"):
         choices.append((f"page:{pk}", _("Page: %(title)s") % {"title": title}))
     for fund in Fund.objects.order_by("name"):

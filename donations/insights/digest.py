@@ -61,6 +61,7 @@ def top_changes(week: date) -> list[Change]:
     rows = (
         SourceRollup.objects.filter(local_date__gte=before, local_date__lt=after + timedelta(days=7))
         .exclude(value="")
+        .filter(dimension__in=list(selectors.DIMENSION_LABELS))
         .values("dimension", "value")
         .annotate(
             before=Sum("amount", filter=Q(local_date__lt=after)), after=Sum("amount", filter=Q(local_date__gte=after))

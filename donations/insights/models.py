@@ -101,6 +101,7 @@ class GiftFact(models.Model):
             models.Index(fields=["local_date"]),
             models.Index(fields=["supporter_id", "occurred_at"]),
             models.Index(fields=["recurring_gift_id", "local_date"]),
+            models.Index(fields=["currency"], condition=Q(converted=False), name="insights_fact_unconverted"),
         ]
 
     def __str__(self) -> str:
@@ -117,16 +118,17 @@ class HourlyRollup(models.Model):
     frequency = models.CharField(max_length=16)
     page_id = models.BigIntegerField(default=0)
     fund_id = models.BigIntegerField(default=0)
+    rate_id = models.BigIntegerField(default=0, help_text="The exchange rate used; 0 for none.")
     gifts = models.BigIntegerField(default=0)
     amount = models.BigIntegerField(default=0)
 
-    KEY = ("local_date", "local_hour", "weekday", "surface", "frequency", "page_id", "fund_id")
+    KEY = ("local_date", "local_hour", "weekday", "surface", "frequency", "page_id", "fund_id", "rate_id")
 
     class Meta:
         verbose_name = _("hourly giving rollup")
         constraints = [
             models.UniqueConstraint(
-                fields=["local_date", "local_hour", "weekday", "surface", "frequency", "page_id", "fund_id"],
+                fields=["local_date", "local_hour", "weekday", "surface", "frequency", "page_id", "fund_id", "rate_id"],
                 name="insights_hourly_key",
             )
         ]

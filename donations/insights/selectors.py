@@ -394,25 +394,36 @@ def gift_sizes(scope: Scope, currency: str) -> Sizes:
     from donations.money import exponent
 
     edges = [edge * 10 ** exponent(currency) for edge in SIZE_BUCKETS]
-    facts = scope.facts()
-    summary = facts.aggregate(gifts=Count("id"), total=Sum("amount"))
-    gifts = summary["gifts"] or 0
+    histogram = sorted(
+        (int(value), gifts)
+        for value, gifts in scope.filter(SourceRollup.objects.filter(dimension="amount"))
+        .values("value")
+        .annotate(g=Sum("gifts"))
+        .values_list("value", "g")
+        if gifts
+    )
+    gifts = sum(count for _amount, count in histogram)
+    total = sum(amount * count for amount, count in histogram)
     buckets = []
     for index, low in enumerate(edges):
         high = edges[index + 1] if index + 1 < len(edges) else None
-        queryset = facts.filter(amount__gte=low)
-        if high is not None:
-            queryset = queryset.filter(amount__lt=high)
-        buckets.append((low, high, queryset.count()))
-    median = 0
-    if gifts:
-        middle = facts.order_by("amount").values_list("amount", flat=True)
-        if gifts % 2:
-            median = middle[gifts // 2]
-        else:
-            pair = list(middle[gifts // 2 - 1 : gifts // 2 + 1])
-            median = (pair[0] + pair[1]) // 2
-    return Sizes(buckets, gifts, (summary["total"] or 0) // gifts if gifts else 0, median)
+        count = sum(n for amount, n in histogram if amount >= low and (high is None or amount < high))
+        buckets.append((low, high, count))
+    return Sizes(buckets, gifts, total // gifts if gifts else 0, _median(histogram, gifts))
+
+
+def _median(histogram: list[tuple[int, int]], total: int) -> int:
+    """The median of a sorted (value, count) histogram; the mean of the two middle values for an even count."""
+    if not total:
+        return 0
+    wanted = [(total - 1) // 2, total // 2]
+    found, seen = [], 0
+    for value, count in histogram:
+        while wanted and wanted[0] < seen + count:
+            found.append(value)
+            wanted.pop(0)
+        seen += count
+    return (found[0] + found[1]) // 2
 
 
 @dataclass
@@ -785,14 +796,15 @@ class RatesUsed:
 
 
 def rates_used(scope: Scope, reporting: str) -> RatesUsed:
-    facts = scope.filter(GiftFact.objects.all())
     used = {
         row["rate_id"]: row["n"]
-        for row in facts.filter(converted=True, rate_id__isnull=False).values("rate_id").annotate(n=Count("id"))
+        for row in scope.filter(HourlyRollup.objects.exclude(rate_id=0)).values("rate_id").annotate(n=Sum("gifts"))
+        if row["n"]
     }
     rates = ExchangeRate.objects.in_bulk(list(used))
     unconverted = {
-        row["currency"]: row["n"] for row in facts.filter(converted=False).values("currency").annotate(n=Count("id"))
+        row["currency"]: row["n"]
+        for row in scope.filter(GiftFact.objects.filter(converted=False)).values("currency").annotate(n=Count("id"))
     }
     return RatesUsed(
         reporting,
