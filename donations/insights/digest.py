@@ -20,7 +20,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Q, Sum
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
 
 from donations.insights import selectors
 from donations.insights.models import DigestSent, GiftFact, SourceRollup
@@ -69,9 +68,7 @@ def top_changes(week: date) -> list[Change]:
     )
     for row in rows:
         amounts[(row["dimension"], row["value"])] = [row["before"] or 0, row["after"] or 0]
-    changes = [
-        Change(f"{_(selectors.DIMENSION_LABELS[dim])}: {value}", b, a) for (dim, value), (b, a) in amounts.items()
-    ]
+    changes = [Change(f"{selectors.DIMENSION_LABELS[dim]}: {value}", b, a) for (dim, value), (b, a) in amounts.items()]
     return sorted(changes, key=lambda c: (-abs(c.delta), c.label))[:TOP_CHANGES]
 
 

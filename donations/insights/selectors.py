@@ -18,6 +18,7 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 from django.db.models import Count, Max, Min, OuterRef, QuerySet, Subquery, Sum
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from donations.insights import hijri
 from donations.insights.models import ExchangeRate, GiftFact, HourlyRollup, SourceRollup, SpikeAnnotation
@@ -463,13 +464,13 @@ def surface_split(scope: Scope) -> Split:
 
 
 DIMENSION_LABELS = {
-    "utm_source": "UTM source",
-    "utm_medium": "UTM medium",
-    "utm_campaign": "UTM campaign",
-    "referrer": "Came from",
-    "device": "Device",
-    "payment_method": "Payment method",
-    "country": "Country",
+    "utm_source": gettext_lazy("UTM source"),
+    "utm_medium": gettext_lazy("UTM medium"),
+    "utm_campaign": gettext_lazy("UTM campaign"),
+    "referrer": gettext_lazy("Came from"),
+    "device": gettext_lazy("Device"),
+    "payment_method": gettext_lazy("Payment method"),
+    "country": gettext_lazy("Country"),
 }
 
 
@@ -494,7 +495,7 @@ def source_split(scope: Scope, dimension: str, *, limit: int = 25) -> Split:
     if len(result) > limit:
         rest = result[limit:]
         result = [*result[:limit], ("", _("All others"), sum(r[2] for r in rest), sum(r[3] for r in rest))]
-    return Split(result, _(DIMENSION_LABELS[dimension]))
+    return Split(result, str(DIMENSION_LABELS[dimension]))
 
 
 @dataclass
@@ -783,7 +784,9 @@ class RatesUsed:
             text = _("All figures are in %(currency)s; no conversion was needed.") % {"currency": self.reporting}
         else:
             used = "; ".join(
-                _("%(rate)s for %(gifts)s gifts") % {"rate": str(rate), "gifts": gifts} for rate, gifts in self.rates
+                ngettext("%(rate)s for %(gifts)s gift", "%(rate)s for %(gifts)s gifts", gifts)
+                % {"rate": str(rate), "gifts": gifts}
+                for rate, gifts in self.rates
             )
             text = _("All figures are in %(currency)s, converted with: %(rates)s.") % {
                 "currency": self.reporting,

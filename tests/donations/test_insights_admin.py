@@ -65,7 +65,7 @@ def test_every_section_renders_for_an_analyst(analyst, gifts, section):
     response = analyst.get(f"/admin/insights/{section}/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert "converted with: 1 JOD = 1.41 USD (2026-01-01) for 1 gifts" in html
+    assert "converted with: 1 JOD = 1.41 USD (2026-01-01) for 1 gift" in html
     assert "?export=csv" in html and "<table" in html
 
 
