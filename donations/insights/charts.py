@@ -43,30 +43,39 @@ def _svg(chart_id: str, title: str, body: str, height: int = HEIGHT) -> SafeStri
 
 
 def bar_chart(chart_id: str, title: str, bars: Sequence[Bar]) -> SafeString:
+    """Vertical bars; labels slanted below so long month names do not overlap."""
     if not bars:
         return SafeString("")
+    bottom = 90  # room for the slanted labels
+    height_total = HEIGHT + bottom - PAD
     top = max((bar.value for bar in bars), default=0) or 1
-    step = (WIDTH - 2 * PAD) / len(bars)
+    left = PAD + 50  # the first slanted label needs room
+    step = (WIDTH - left - PAD) / len(bars)
     width = max(step * 0.8, 1)
-    parts = [f'<line x1="{PAD}" y1="{HEIGHT - PAD}" x2="{WIDTH - PAD}" y2="{HEIGHT - PAD}" stroke="currentColor"/>']
-    label_every = max(1, len(bars) // 12)
+    base = HEIGHT - PAD
+    parts = [f'<line x1="{left}" y1="{base}" x2="{WIDTH - PAD}" y2="{base}" stroke="currentColor"/>']
+    label_every = max(1, round(len(bars) / 24))
     for index, bar in enumerate(bars):
         height = max(bar.value, 0) / top * (HEIGHT - 2 * PAD)
-        x = PAD + index * step + (step - width) / 2
+        x = left + index * step + (step - width) / 2
         fill = f"url(#{chart_id}-hatch)" if bar.marked else INK
         tip = f"{bar.label}: {bar.value}" + (f" — {bar.note}" if bar.note else "")
         parts.append(
-            f'<rect x="{x:.1f}" y="{HEIGHT - PAD - height:.1f}" width="{width:.1f}" height="{height:.1f}" '
+            f'<rect x="{x:.1f}" y="{base - height:.1f}" width="{width:.1f}" height="{height:.1f}" '
             f'fill="{fill}"><title>{escape(tip)}</title></rect>'
         )
         if bar.note:
-            parts.append(f'<text x="{x + width / 2:.1f}" y="{PAD - 8}" font-size="11" text-anchor="middle">★</text>')
-        if index % label_every == 0:
             parts.append(
-                f'<text x="{x + width / 2:.1f}" y="{HEIGHT - 8}" font-size="10" text-anchor="middle">'
-                f"{escape(bar.label)}</text>"
+                f'<text x="{x + width / 2:.1f}" y="{base - height - 4:.1f}" font-size="11" '
+                f'text-anchor="middle">★</text>'
             )
-    return _svg(chart_id, title, "".join(parts))
+        if index % label_every == 0:
+            cx = x + width / 2
+            parts.append(
+                f'<text x="{cx:.1f}" y="{base + 12}" font-size="10" text-anchor="end" '
+                f'transform="rotate(-40 {cx:.1f} {base + 12})">{escape(bar.label)}</text>'
+            )
+    return _svg(chart_id, title, "".join(parts), height=height_total)
 
 
 def line_chart(chart_id: str, title: str, points: Sequence[tuple[date, int, bool, str]]) -> SafeString:
