@@ -118,6 +118,7 @@ def line_chart(chart_id: str, title: str, points: Sequence[tuple[date, int, bool
 def heat_style(value: int, top: int) -> SafeString:
     """The background of one heatmap cell: darker for more gifts; text stays readable."""
     share = value / top if top else 0
-    light = 97 - round(share * 62)
-    colour = "#fff" if light < 60 else "#111"
+    light = 97 - round(share * 67)
+    # Black text down to 50% lightness (contrast 4.8:1 or more), white below 49% (4.6:1 or more).
+    colour = "#fff" if light < 50 else "#000"
     return format_html("background:hsl(212 60% {}%);color:{}", light, colour)
