@@ -62,7 +62,12 @@ def run(ctx) -> None:
     for line in describe(figures):
         ctx.report.note(line)
     worst = max(page["p95_ms"] for page in figures["pages"].values())
-    ctx.report.target("every Insights page under 150 ms p95", worst < PAGE_P95_TARGET_MS, f"worst p95 {worst:.0f} ms")
+    worst_cold = max(page["cold_p95_ms"] for page in figures["pages"].values())
+    ctx.report.target(
+        "every Insights page under 150 ms p95",
+        worst < PAGE_P95_TARGET_MS,
+        f"worst p95 {worst:.0f} ms cached, {worst_cold:.0f} ms computed after a fold",
+    )
     ctx.report.target(
         "incremental rollup of 10,000 new gifts under 5 s",
         figures["fold_s"] < FOLD_TARGET_S,
@@ -78,8 +83,9 @@ def describe(figures: dict[str, Any]) -> list[str]:
     ]
     for section, page in figures["pages"].items():
         lines.append(
-            f"insights: /admin/insights/{section}/ p50 {page['p50_ms']:.0f} ms, p95 {page['p95_ms']:.0f} ms; "
-            f"raw rows {page['raw_ms']:.0f} ms: {page['raw_ms'] / page['p95_ms']:.1f}x the page's p95"
+            f"insights: /admin/insights/{section}/ cached p50 {page['p50_ms']:.0f} ms, p95 {page['p95_ms']:.0f} ms; "
+            f"computed (after a fold) p50 {page['cold_p50_ms']:.0f} ms, p95 {page['cold_p95_ms']:.0f} ms; "
+            f"raw rows {page['raw_ms']:.0f} ms: {page['raw_ms'] / page['cold_p95_ms']:.2f}x the computed p95"
         )
     lines.append(f"insights: incremental fold of {figures['folded']:,} new gifts {figures['fold_s']:.2f} s")
     return lines
@@ -91,8 +97,13 @@ def _timed(call: Any) -> float:
     return (time.perf_counter() - started) * 1000
 
 
+def _p95(times: list[float]) -> float:
+    return times[min(len(times) - 1, int(len(times) * 0.95))]
+
+
 def measure(samples: int) -> dict[str, Any]:
     from django.contrib.auth import get_user_model
+    from django.core.cache import cache
     from django.db import connection
     from django.test import Client
 
@@ -113,6 +124,11 @@ def measure(samples: int) -> dict[str, Any]:
             if response.status_code != 200:
                 raise SystemExit(f"{url} answered {response.status_code}")
 
+        def cold(get: Any = get) -> None:
+            cache.clear()  # as after a fold: the figures are computed again
+            get()
+
+        cold_times = sorted(_timed(cold) for _n in range(max(3, samples // 2)))
         get()
         times = sorted(_timed(get) for _n in range(samples))
 
@@ -125,7 +141,9 @@ def measure(samples: int) -> dict[str, Any]:
         raw_ms = statistics.median(_timed(raw) for _n in range(3))
         pages[section] = {
             "p50_ms": statistics.median(times),
-            "p95_ms": times[min(len(times) - 1, int(len(times) * 0.95))],
+            "p95_ms": _p95(times),
+            "cold_p50_ms": statistics.median(cold_times),
+            "cold_p95_ms": _p95(cold_times),
             "raw_ms": raw_ms,
         }
     return pages

@@ -8,6 +8,7 @@ panel of the page. The rates table and the day annotations are kept here too.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -42,6 +44,8 @@ from donations.money import format_money, to_major
 PERMISSION = "donations.view_insights"
 # With Celery eager (no worker, no beat), a page folds new gifts itself when the rollups are older than this.
 EAGER_FRESHNESS = timedelta(seconds=60)
+# Figures not kept by the fold (survey answers, signatures) are at most this old on a cached page.
+CACHE_SECONDS = 300
 
 
 def can_view(user: Any) -> bool:
@@ -183,9 +187,25 @@ class InsightsView(WagtailAdminTemplateMixin, TemplateView):
         ]
 
     def panels(self) -> list[Panel]:
+        """The section's panels, cached until the figures change (a fold, an annotation) or CACHE_SECONDS pass."""
+        if hasattr(self, "_panels"):
+            return self._panels
         scope = self.scope
-        self.rates = selectors.rates_used(scope, self.currency)
-        return getattr(self, f"panels_{self.section}")(scope)
+        version = FoldState.objects.filter(pk=1).values_list("version", flat=True).first() or 0
+        key = (
+            "insights:"
+            + hashlib.sha256(
+                repr((version, self.section, get_language(), self.currency, self.time_zone, scope)).encode()
+            ).hexdigest()
+        )
+        found = cache.get(key)
+        if found is None:
+            rates = selectors.rates_used(scope, self.currency)
+            self.rates = rates
+            found = (getattr(self, f"panels_{self.section}")(scope), rates)
+            cache.set(key, found, CACHE_SECONDS)
+        self._panels, self.rates = found
+        return self._panels
 
     def panels_when(self, scope: Scope) -> list[Panel]:
         heat = selectors.heatmap(scope)
@@ -285,8 +305,9 @@ class InsightsView(WagtailAdminTemplateMixin, TemplateView):
     def panels_gifts(self, scope: Scope) -> list[Panel]:
         sizes = selectors.gift_sizes(scope, self.currency)
         split = selectors.frequency_split(scope)
-        mrr = selectors.mrr(scope)
-        cohorts = selectors.retention_cohorts(scope)
+        by_month = selectors.monthly_amounts(scope)
+        mrr = selectors.mrr(scope, by_month)
+        cohorts = selectors.retention_cohorts(scope, by_month)
         return [
             Panel(
                 "sizes",

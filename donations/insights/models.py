@@ -58,6 +58,9 @@ class FoldState(models.Model):
     dirty_currencies = models.JSONField(default=list, blank=True)
     folded_at = models.DateTimeField(null=True, blank=True)
     rebuilt_at = models.DateTimeField(null=True, blank=True)
+    # Bumped whenever a figure can have changed (a fold that changed something, an annotation):
+    # the pages' cache keys carry it.
+    version = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         verbose_name = _("insights fold state")

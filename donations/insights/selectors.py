@@ -17,6 +17,7 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from django.db.models import Count, Max, Min, OuterRef, QuerySet, Subquery, Sum
+from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -521,23 +522,26 @@ class Mrr:
         return Table(headers, rows, {1, 2, 3, 4, 5, 6}, {2, 3, 4, 5, 6})
 
 
-def _monthly_amounts(scope: Scope, *, dates: bool) -> dict[date, dict[int, int]]:
-    """Paid monthly gifts: month -> recurring gift -> amount paid that month."""
+def monthly_amounts(scope: Scope) -> dict[date, dict[int, int]]:
+    """Paid monthly gifts: month -> recurring gift -> amount paid that month (summed in the database)."""
     by_month: dict[date, dict[int, int]] = defaultdict(dict)
     rows = (
-        scope.facts(dates=dates)
+        scope.facts(dates=False)
         .filter(recurring_gift_id__isnull=False)
-        .values_list("recurring_gift_id", "local_date", "amount")
+        .annotate(month=TruncMonth("local_date"))
+        .values_list("month", "recurring_gift_id")
+        .annotate(total=Sum("amount"))
+        .order_by()
     )
-    for recurring, day, amount in rows.iterator(chunk_size=5000):
-        month = month_key(day)
-        by_month[month][recurring] = by_month[month].get(recurring, 0) + amount
+    for month, recurring, amount in rows.iterator(chunk_size=10000):
+        month = month.date() if isinstance(month, datetime) else month
+        by_month[month][recurring] = amount
     return by_month
 
 
-def mrr(scope: Scope) -> Mrr:
+def mrr(scope: Scope, by_month: dict[date, dict[int, int]] | None = None) -> Mrr:
     """Monthly recurring revenue from monthly gifts paid each month, and how it moved from the month before."""
-    by_month = _monthly_amounts(scope, dates=False)
+    by_month = monthly_amounts(scope) if by_month is None else by_month
     if not by_month:
         return Mrr([])
     month, last = min(by_month), max(by_month)
@@ -573,9 +577,9 @@ class Cohorts:
         return Table(headers, rows, set(range(1, COHORT_MONTHS + 2)))
 
 
-def retention_cohorts(scope: Scope) -> Cohorts:
+def retention_cohorts(scope: Scope, by_month: dict[date, dict[int, int]] | None = None) -> Cohorts:
     """Monthly gifts grouped by the month of their first payment; the share still paying k months later."""
-    by_month = _monthly_amounts(scope, dates=False)
+    by_month = monthly_amounts(scope) if by_month is None else by_month
     starts: dict[int, date] = {}
     for month in sorted(by_month):
         for rg in by_month[month]:
@@ -620,29 +624,49 @@ def donors(scope: Scope, *, today: date | None = None) -> Donors:
     converted when a second gift followed the first; lapsed when their latest gift is more than
     13 months before the end of the range (or today).
     """
-    everything = scope.facts(dates=False)
-    firsts = {
-        row["supporter_id"]: row
-        for row in everything.values("supporter_id").annotate(
-            first=Min("local_date"), last=Max("local_date"), n=Count("id")
-        )
-    }
-    in_range = scope.facts().values("supporter_id", "local_date")
-    seen: dict[date, set[int]] = defaultdict(set)
-    for row in in_range.iterator(chunk_size=5000):
-        seen[month_key(row["local_date"])].add(row["supporter_id"])
-    rows = []
-    for month in sorted(seen):
-        new = sum(1 for s in seen[month] if month_key(firsts[s]["first"]) == month)
-        rows.append((month, new, len(seen[month]) - new))
-    first_time = [
-        row for row in firsts.values()
-        if (not scope.since or row["first"] >= scope.since) and (not scope.until or row["first"] <= scope.until)
-    ]  # fmt: skip
+    from django.db import connection
+
     end = scope.until or today or date.today()
     cutoff = end - relativedelta(months=LAPSED_MONTHS)
-    lapsed = sum(1 for row in firsts.values() if row["last"] < cutoff)
-    return Donors(rows, len(first_time), sum(1 for row in first_time if row["n"] > 1), lapsed)
+    per_donor = (
+        scope.facts(dates=False)
+        .values("supporter_id")
+        .annotate(first_day=Min("local_date"), last_day=Max("local_date"), gifts_n=Count("id"))
+        .order_by()
+    )
+    inner, params = per_donor.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT first_day, COUNT(*), SUM(CASE WHEN gifts_n > 1 THEN 1 ELSE 0 END), "  # noqa: S608
+            f"SUM(CASE WHEN last_day < %s THEN 1 ELSE 0 END) FROM ({inner}) AS per_donor GROUP BY first_day",
+            [*params, cutoff],
+        )
+        by_first = [(_day(first), count, repeat, lapsed) for first, count, repeat, lapsed in cursor.fetchall()]
+    new_in: dict[date, int] = defaultdict(int)
+    first_time = converted = lapsed = 0
+    for first, count, repeat, gone in by_first:
+        new_in[month_key(first)] += count
+        lapsed += gone
+        if (not scope.since or first >= scope.since) and (not scope.until or first <= scope.until):
+            first_time += count
+            converted += repeat
+    active = (
+        scope.facts()
+        .annotate(month=TruncMonth("local_date"))
+        .values("month")
+        .annotate(n=Count("supporter_id", distinct=True))
+        .order_by("month")
+    )
+    rows = []
+    for row in active:
+        month = row["month"].date() if isinstance(row["month"], datetime) else row["month"]
+        new = min(new_in.get(month, 0), row["n"])
+        rows.append((month, new, row["n"] - new))
+    return Donors(rows, first_time, converted, lapsed)
+
+
+def _day(value: Any) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 # -- People -------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Model, Q
+from django.db.models import F, Model, Q
 from django.utils import timezone
 
 from donations.insights.models import FoldState, GiftFact, HourlyRollup, SourceRollup, SpikeAnnotation
@@ -27,6 +27,8 @@ from donations.insights.rates import RateBook, convert_minor, rate_book
 OVERLAP = timedelta(minutes=2)
 PAGE = 5000
 BATCH = 500
+# Rows per additive upsert: PostgreSQL takes many more parameters per statement than SQLite.
+UPSERT_BATCH = {"postgresql": 3000}
 
 DONATION_FIELDS = (
     "id", "supporter_id", "recurring_gift_id", "created_at", "updated_at", "succeeded_at", "amount_minor",
@@ -131,9 +133,10 @@ def _apply(model: type[Model], deltas: dict[tuple, list[int]]) -> None:
     key = [connection.ops.quote_name(model._meta.get_field(name).column) for name in model.KEY]
     columns = ", ".join([*key, '"gifts"', '"amount"'])
     row = "(" + ", ".join(["%s"] * (len(key) + 2)) + ")"
+    size = UPSERT_BATCH.get(connection.vendor, BATCH)
     with connection.cursor() as cursor:
-        for start in range(0, len(items), BATCH):
-            batch = items[start : start + BATCH]
+        for start in range(0, len(items), size):
+            batch = items[start : start + size]
             params: list[Any] = []
             for values, (gifts, amount) in batch:
                 params.extend([*values, gifts, amount])
@@ -143,8 +146,10 @@ def _apply(model: type[Model], deltas: dict[tuple, list[int]]) -> None:
                 f'"gifts" = {table}."gifts" + EXCLUDED."gifts", "amount" = {table}."amount" + EXCLUDED."amount"',
                 params,
             )
-    days = {values[0] for values, _cell in items}
-    model.objects.filter(local_date__in=days, gifts=0, amount=0).delete()
+    # Only a subtraction can leave an empty row behind.
+    days = {values[0] for values, (gifts, _amount) in items if gifts < 0}
+    if days:
+        model.objects.filter(local_date__in=days, gifts=0, amount=0).delete()
 
 
 def _fold_rows(rows: list[dict[str, Any]], *, book: RateBook, zone: ZoneInfo) -> int:
@@ -246,6 +251,8 @@ def insights_fold(*, rebuild: bool = False) -> FoldResult:
         state.folded_at = timezone.now()
         if rebuild:
             state.rebuilt_at = state.folded_at
+        if changed or rebuild:
+            state.version += 1
         state.save()
     return FoldResult(changed=changed, rebuilt=rebuild, cursor=state.cursor)
 
@@ -324,6 +331,12 @@ def rates_changed(*, currency: str) -> None:
         if currency not in state.dirty_currencies:
             state.dirty_currencies = [*state.dirty_currencies, currency]
             state.save(update_fields=["dirty_currencies"])
+
+
+def figures_changed() -> None:
+    """Something the pages show changed outside the fold (an annotation): their cached figures are stale."""
+    FoldState.objects.get_or_create(pk=1)
+    FoldState.objects.filter(pk=1).update(version=F("version") + 1)
 
 
 def annotation_add(*, day: Any, note: str, user: Any) -> SpikeAnnotation:

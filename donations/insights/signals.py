@@ -18,6 +18,16 @@ def _rate_changed(sender: type[ExchangeRate], instance: ExchangeRate, **kwargs: 
     transaction.on_commit(insights_fold.delay)
 
 
+def _annotation_changed(sender: type, **kwargs: Any) -> None:
+    from donations.insights.services import figures_changed
+
+    figures_changed()
+
+
 def connect() -> None:
+    from donations.insights.models import SpikeAnnotation
+
+    post_save.connect(_annotation_changed, sender=SpikeAnnotation, dispatch_uid="insights_annotation_saved")
+    post_delete.connect(_annotation_changed, sender=SpikeAnnotation, dispatch_uid="insights_annotation_deleted")
     post_save.connect(_rate_changed, sender=ExchangeRate, dispatch_uid="insights_rate_saved")
     post_delete.connect(_rate_changed, sender=ExchangeRate, dispatch_uid="insights_rate_deleted")
