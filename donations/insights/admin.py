@@ -109,6 +109,7 @@ class Panel:
     intro: str = ""
     summary: list[tuple[str, str]] | None = None
     heatmap: list[dict[str, Any]] | None = None
+    shown: list[list[Any]] | None = None  # the table's rows as the page shows them (money formatted)
 
 
 SECTIONS = [
@@ -202,7 +203,10 @@ class InsightsView(WagtailAdminTemplateMixin, TemplateView):
         if found is None:
             rates = selectors.rates_used(scope, self.currency)
             self.rates = rates
-            found = (getattr(self, f"panels_{self.section}")(scope), rates)
+            panels = getattr(self, f"panels_{self.section}")(scope)
+            for panel in panels:
+                panel.shown = self.shown(panel.table)
+            found = (panels, rates)
             cache.set(key, found, CACHE_SECONDS)
         self._panels, self.rates = found
         return self._panels
@@ -444,7 +448,7 @@ class InsightsView(WagtailAdminTemplateMixin, TemplateView):
             for fmt, label in (("csv", "CSV"), ("xlsx", "XLSX")):
                 query["export"], query["panel"] = fmt, panel.key
                 links.append((label, f"?{query.urlencode()}"))
-            rendered.append({"panel": panel, "rows": self.shown(panel.table), "links": links})
+            rendered.append({"panel": panel, "rows": panel.shown, "links": links})
         state = FoldState.objects.filter(pk=1).first()
         context.update(
             {

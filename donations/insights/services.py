@@ -25,10 +25,10 @@ from donations.insights.rates import RateBook, convert_minor, rate_book
 
 # Gifts whose change committed up to this long after their updated_at are still folded.
 OVERLAP = timedelta(minutes=2)
-PAGE = 5000
+PAGE = 10000
 BATCH = 500
 # Rows per additive upsert: PostgreSQL takes many more parameters per statement than SQLite.
-UPSERT_BATCH = {"postgresql": 3000}
+UPSERT_BATCH = {"postgresql": 5000}
 
 DONATION_FIELDS = (
     "id", "supporter_id", "recurring_gift_id", "created_at", "updated_at", "succeeded_at", "amount_minor",
