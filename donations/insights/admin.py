@@ -20,9 +20,11 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.urls import include, path, reverse
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -199,6 +201,7 @@ class InsightsView(WagtailAdminTemplateMixin, TemplateView):
                 repr((version, self.section, get_language(), self.currency, self.time_zone, scope)).encode()
             ).hexdigest()
         )
+        self._key = key
         found = cache.get(key)
         if found is None:
             rates = selectors.rates_used(scope, self.currency)
@@ -246,7 +249,9 @@ class InsightsView(WagtailAdminTemplateMixin, TemplateView):
                 )
                 % {"window": selectors.SPIKE_WINDOW, "threshold": selectors.SPIKE_THRESHOLD},
             ),
-            Panel("spikes", _("Spikes"), days.table(spikes_only=True), intro=_("Annotate a spike below.")),
+            Panel(
+                "spikes", _("Spikes"), days.table(spikes_only=True), intro=_("Annotate a spike at the end of the page.")
+            ),
         ]
 
     def panels_calendar(self, scope: Scope) -> list[Panel]:
@@ -437,31 +442,42 @@ class InsightsView(WagtailAdminTemplateMixin, TemplateView):
         )
         return panels
 
+    def panels_html(self) -> str:
+        """The panels as HTML, cached with the figures (the table rows are most of a page's rendering)."""
+        panels = self.panels()
+        key = f"{self._key}:html:" + hashlib.sha256(self.request.GET.urlencode().encode()).hexdigest()
+        html = cache.get(key)
+        if html is None:
+            query = self.request.GET.copy()
+            query.pop("export", None)
+            rendered = []
+            for panel in panels:
+                links = []
+                for fmt, label in (("csv", "CSV"), ("xlsx", "XLSX")):
+                    query["export"], query["panel"] = fmt, panel.key
+                    links.append((label, f"?{query.urlencode()}"))
+                rendered.append({"panel": panel, "rows": panel.shown, "links": links})
+            context = {"panels": rendered}
+            html = render_to_string("donations/insights/_panels.html", context, request=self.request)
+            cache.set(key, html, CACHE_SECONDS)
+        return mark_safe(html)  # noqa: S308 - rendered by our own template, escaped there
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        panels = self.panels()
-        query = self.request.GET.copy()
-        query.pop("export", None)
-        rendered = []
-        for panel in panels:
-            links = []
-            for fmt, label in (("csv", "CSV"), ("xlsx", "XLSX")):
-                query["export"], query["panel"] = fmt, panel.key
-                links.append((label, f"?{query.urlencode()}"))
-            rendered.append({"panel": panel, "rows": panel.shown, "links": links})
+        panels_html = self.panels_html()
         state = FoldState.objects.filter(pk=1).first()
         context.update(
             {
                 "filters": self.filters,
-                "panels": rendered,
+                "panels_html": panels_html,
                 "sections": [
                     (key, label, reverse("donations_insights:section", args=[key])) for key, label in SECTIONS
                 ],
                 "section": self.section,
                 "rates_sentence": self.rates.sentence(),
                 "folded_at": state.folded_at if state else None,
-                "annotation_form": AnnotationForm() if self.section == "when" else None,
                 "query": self.request.GET.urlencode(),
+                "annotation_form": AnnotationForm() if self.section == "when" else None,
             }
         )
         return context

@@ -130,3 +130,18 @@ def test_rate_import_rejects_bad_rows_with_their_line_numbers(org, staff_client)
     response = staff_client.post("/admin/insights/rates/import/", {"file": upload})
     assert response.status_code == 302
     assert ExchangeRate.objects.count() == 2
+
+
+def test_a_cached_page_shows_new_gifts_after_the_next_fold(analyst, gifts):
+    def tuesday_one_pm() -> str:
+        rows = list(
+            csv.reader(
+                io.StringIO(analyst.get("/admin/insights/when/?export=csv&panel=heatmap").content.decode("utf-8-sig"))
+            )
+        )
+        return {(r[0], r[1]): r[2] for r in rows[1:] if len(r) == 4}[("Tuesday", "13:00")]
+
+    assert tuesday_one_pm() == "2"
+    gift(supporter("new@example.org"), datetime(2026, 3, 17, 10, 0, tzinfo=UTC), 1000)
+    insights_fold()
+    assert tuesday_one_pm() == "3"
