@@ -274,7 +274,7 @@ def load_demo_insights(report: DemoReport) -> None:
 
     def add(moment, person, currency, amount, **fields) -> None:
         nonlocal number
-        source, medium = _pick(rng, SOURCES)
+        source, medium = fields.pop("utm", None) or _pick(rng, SOURCES)
         gifts.append(
             Donation(
                 attempt_id=uuid.uuid5(namespace, f"gift-{number}"), supporter_id=person, amount_minor=amount,
@@ -342,6 +342,18 @@ def load_demo_insights(report: DemoReport) -> None:
             if rng.random() < 0.03:
                 amount = max(amount + rng.choice([-1, 1]) * amount // 3, 100)
             paid_on = (paid_on.replace(day=1) + timedelta(days=32)).replace(day=min(paid_on.day, 28))
+
+    # Advocacy to giving: some of the demo's signers and marchers give a few days after they act.
+    from donations.insights.advocacy import sources
+
+    for source in sources():
+        for person, first in source.first_actions().values_list("supporter_id", "first")[:2000]:
+            if rng.random() < 0.4:
+                # Days later for those who acted long ago; within hours (never in the future) for today's.
+                moment = min(first + timedelta(days=rng.randrange(1, 40), hours=rng.randrange(0, 8)), timezone.now())
+                if moment > first:
+                    currency = _pick(rng, CURRENCY_MIX)
+                    add(moment, person, currency, amount_in(currency), utm=("newsletter", "email"))
 
     for index in range(0, len(gifts), 97):  # about one gift in a hundred partly refunded
         gifts[index].amount_refunded_minor = gifts[index].amount_minor // 2

@@ -40,6 +40,8 @@ def test_the_demo_shows_midday_weekday_ramadan_and_crisis_effects(demo):
     assert selectors.mrr(scope).rows and selectors.retention_cohorts(scope).rows
     assert len(selectors.demographics("age_band").rows) >= 4
     assert selectors.source_split(scope, "utm_source").rows
+    marchers = {row.label: row for row in selectors.advocacy(scope).rows}["Joined a march"]
+    assert marchers.people and marchers.gave_after and marchers.median_days is not None
 
 
 def test_loading_the_demo_again_adds_no_gifts(demo):
