@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
-from bench import counts, donate, home, ledger, petitions, receipts, webhooks
+from bench import counts, donate, home, insights, ledger, petitions, receipts, webhooks
 from bench.harness import (
     RESULTS_DIR,
     BenchContext,
@@ -42,6 +42,7 @@ BENCHMARKS: dict[str, Callable[[BenchContext], None]] = {
     ledger.NAME: ledger.run,
     petitions.NAME: petitions.run,
     counts.NAME: counts.run,
+    insights.NAME: insights.run,
 }
 
 QUICK_DURATION = 2.0

@@ -9,6 +9,7 @@ class CampaignsConfig(AppConfig):
     verbose_name = _("Campaigns")
 
     def ready(self) -> None:
-        from campaigns import privacy
+        from campaigns import insights, privacy
 
         privacy.register()  # signatures, marches, proposals and votes in a supporter's data export and erasure
+        insights.register()  # signers and march participants for the advocacy-to-giving figures

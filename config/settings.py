@@ -395,6 +395,16 @@ CELERY_BEAT_SCHEDULE["receipt-statements-after-year-end"] = {
     "schedule": 86_400.0,
 }
 
+# -- Insights (donations/insights/) ------------------------------------------
+# How often new and changed gifts are folded into the analytics rollups (fresh within a minute).
+INSIGHTS_FOLD_SECONDS = env.int("INSIGHTS_FOLD_SECONDS", 30, minimum=5)
+CELERY_BEAT_SCHEDULE["insights-fold"] = {
+    "task": "donations.tasks.insights_fold",
+    "schedule": float(INSIGHTS_FOLD_SECONDS),
+}
+# The weekly digest to staff with the analytics permission: checked hourly, sent once per week.
+CELERY_BEAT_SCHEDULE["insights-digest"] = {"task": "donations.tasks.insights_digest_send", "schedule": 3600.0}
+
 # Blocks other apps add to the shared page body (config wires them; cms never imports them).
 CMS_EXTRA_BLOCKS = [("donate", "donations.blocks.DonateBlock")]
 # What `manage.py load_demo` runs, in dependency order.
@@ -403,6 +413,7 @@ DEMO_LOADERS = [
     "donations.demo.load_demo",
     "donations.demo.load_demo_gifts",
     "campaigns.demo.load_demo",
+    "donations.demo.load_demo_insights",
 ]
 
 # -- Sign-in (supporters/) ----------------------------------------------------

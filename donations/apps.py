@@ -11,7 +11,10 @@ class DonationsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
+        from donations.insights import signals as insights_signals
+
         post_migrate.connect(_seed_chart_of_accounts, sender=self)
+        insights_signals.connect()
 
         from donations import privacy
 

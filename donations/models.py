@@ -487,6 +487,15 @@ class DonorSurvey(models.Model):
 
 
 # The books and the receipts live in their own packages; importing them here registers their models.
+from donations.insights.models import (  # noqa: E402, F401
+    DigestSent,
+    ExchangeRate,
+    FoldState,
+    GiftFact,
+    HourlyRollup,
+    SourceRollup,
+    SpikeAnnotation,
+)
 from donations.ledger.models import (  # noqa: E402, F401
     Account,
     AuditEntry,

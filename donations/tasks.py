@@ -124,3 +124,8 @@ def statement_batch_after_year_end() -> int | None:
 
     batch = statement_batch_for_ended_year()
     return batch.pk if batch else None
+
+
+# -- Insights -------------------------------------------------------------------------------------
+
+from donations.insights.tasks import insights_digest_send, insights_fold  # noqa: E402, F401

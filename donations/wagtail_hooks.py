@@ -210,5 +210,6 @@ def register_offline_gift_item() -> MenuItem:
     )
 
 
+from donations.insights import admin as _insights_admin  # noqa: E402, F401 - the Insights section
 from donations.ledger import admin as _ledger_admin  # noqa: E402, F401 - the auditor workspace and expenses
 from donations.receipts import admin as _receipts_admin  # noqa: E402, F401 - annual statements

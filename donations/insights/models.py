@@ -1,0 +1,202 @@
+"""Insights' tables: exchange rates, the per-gift fold record, the rollups and spike notes.
+
+A gift counts once it is paid, for what it is still worth: its amount less
+what was refunded (nothing once a dispute is lost), converted to the
+organisation's reporting currency in integer minor units. ``GiftFact`` keeps
+what each gift last contributed, so folding a gift again applies only the
+difference (nothing when nothing changed, a subtraction after a refund).
+Scope keys are integers with 0 for "none", so the rollups' unique keys hold.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from cms.currencies import SUPPORTED_CURRENCIES
+
+CURRENCY_CHOICES = [(code, code) for code in SUPPORTED_CURRENCIES]
+
+
+class ExchangeRate(models.Model):
+    """One unit of ``currency`` is worth ``rate`` units of ``reporting_currency`` from ``valid_from`` on."""
+
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
+    reporting_currency = models.CharField(_("reporting currency"), max_length=3, choices=CURRENCY_CHOICES)
+    valid_from = models.DateField(_("valid from"))
+    rate = models.DecimalField(
+        _("rate"),
+        max_digits=24,
+        decimal_places=12,
+        help_text=_("How much one unit of the currency is worth in the reporting currency (major units)."),
+    )
+    source = models.CharField(_("source"), max_length=120, blank=True, help_text=_("Where the rate came from."))
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("exchange rate")
+        verbose_name_plural = _("exchange rates")
+        ordering = ["currency", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["currency", "reporting_currency", "valid_from"], name="insights_rate_once"),
+            models.CheckConstraint(condition=Q(rate__gt=0), name="insights_rate_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"1 {self.currency} = {self.rate.normalize():f} {self.reporting_currency} ({self.valid_from:%Y-%m-%d})"
+
+
+class FoldState(models.Model):
+    """The fold's progress: one row, locked while a fold or a rebuild runs."""
+
+    cursor = models.DateTimeField(null=True, blank=True, help_text=_("Gifts changed before this are folded."))
+    reporting_currency = models.CharField(max_length=3, blank=True)
+    time_zone = models.CharField(max_length=64, blank=True)
+    dirty_currencies = models.JSONField(default=list, blank=True)
+    folded_at = models.DateTimeField(null=True, blank=True)
+    rebuilt_at = models.DateTimeField(null=True, blank=True)
+    # Bumped whenever a figure can have changed (a fold that changed something, an annotation):
+    # the pages' cache keys carry it.
+    version = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("insights fold state")
+
+    def __str__(self) -> str:
+        return f"folded to {self.cursor}"
+
+
+class GiftFact(models.Model):
+    """What one paid gift contributes to the rollups, as last folded."""
+
+    donation = models.OneToOneField("donations.Donation", on_delete=models.CASCADE, related_name="+")
+    supporter_id = models.BigIntegerField(db_index=True)
+    recurring_gift_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    occurred_at = models.DateTimeField()
+    local_date = models.DateField()
+    local_hour = models.PositiveSmallIntegerField()
+    weekday = models.PositiveSmallIntegerField(help_text="0 is Monday.")
+    surface = models.CharField(max_length=16)
+    frequency = models.CharField(max_length=16)
+    page_id = models.BigIntegerField(default=0)
+    fund_id = models.BigIntegerField(default=0)
+    currency = models.CharField(max_length=3)
+    net_minor = models.BigIntegerField(help_text="In the gift's currency, less refunds.")
+    amount = models.BigIntegerField(help_text="In the reporting currency's minor units.")
+    reporting_currency = models.CharField(max_length=3)
+    rate_id = models.BigIntegerField(null=True, blank=True)
+    converted = models.BooleanField(default=True, help_text="False: no rate for its currency and date yet.")
+    utm_source = models.CharField(max_length=100, blank=True)
+    utm_medium = models.CharField(max_length=100, blank=True)
+    utm_campaign = models.CharField(max_length=100, blank=True)
+    referrer_class = models.CharField(max_length=16, blank=True)
+    device_class = models.CharField(max_length=16, blank=True)
+    payment_method_type = models.CharField(max_length=32, blank=True)
+    country = models.CharField(max_length=2, blank=True)
+
+    class Meta:
+        verbose_name = _("gift fact")
+        permissions = [("view_insights", "Can view giving insights")]
+        indexes = [
+            models.Index(fields=["local_date"]),
+            models.Index(fields=["supporter_id", "occurred_at"]),
+            models.Index(fields=["recurring_gift_id", "local_date"]),
+            models.Index(fields=["currency"], condition=Q(converted=False), name="insights_fact_unconverted"),
+        ]
+
+    def __str__(self) -> str:
+        return f"gift {self.donation_id}: {self.amount} {self.reporting_currency}"
+
+
+class HourlyRollup(models.Model):
+    """Paid gifts per local hour, channel, frequency and designation."""
+
+    local_date = models.DateField()
+    local_hour = models.PositiveSmallIntegerField()
+    weekday = models.PositiveSmallIntegerField()
+    surface = models.CharField(max_length=16)
+    frequency = models.CharField(max_length=16)
+    page_id = models.BigIntegerField(default=0)
+    fund_id = models.BigIntegerField(default=0)
+    rate_id = models.BigIntegerField(default=0, help_text="The exchange rate used; 0 for none.")
+    gifts = models.BigIntegerField(default=0)
+    amount = models.BigIntegerField(default=0)
+
+    KEY = ("local_date", "local_hour", "weekday", "surface", "frequency", "page_id", "fund_id", "rate_id")
+
+    class Meta:
+        verbose_name = _("hourly giving rollup")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["local_date", "local_hour", "weekday", "surface", "frequency", "page_id", "fund_id", "rate_id"],
+                name="insights_hourly_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.local_date} {self.local_hour}h: {self.gifts}"
+
+
+class SourceRollup(models.Model):
+    """Paid gifts per day by one source dimension (UTM, device, payment method, country...)."""
+
+    local_date = models.DateField()
+    surface = models.CharField(max_length=16)
+    frequency = models.CharField(max_length=16)
+    page_id = models.BigIntegerField(default=0)
+    fund_id = models.BigIntegerField(default=0)
+    dimension = models.CharField(max_length=24)
+    value = models.CharField(max_length=100, blank=True)
+    gifts = models.BigIntegerField(default=0)
+    amount = models.BigIntegerField(default=0)
+
+    KEY = ("local_date", "surface", "frequency", "page_id", "fund_id", "dimension", "value")
+
+    class Meta:
+        verbose_name = _("giving by source rollup")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["local_date", "surface", "frequency", "page_id", "fund_id", "dimension", "value"],
+                name="insights_source_key",
+            )
+        ]
+        indexes = [models.Index(fields=["dimension", "local_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.local_date} {self.dimension}={self.value}: {self.gifts}"
+
+
+class SpikeAnnotation(models.Model):
+    """A note staff wrote about a day ("earthquake appeal"), shown on every time chart."""
+
+    day = models.DateField(_("day"))
+    note = models.CharField(_("note"), max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("annotation")
+        verbose_name_plural = _("annotations")
+        ordering = ["day"]
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m-%d}: {self.note}"
+
+
+class DigestSent(models.Model):
+    """The weekly digest for a week (its Monday), sent once."""
+
+    week = models.DateField(unique=True)
+    recipients = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("weekly digest sent")
+
+    def __str__(self) -> str:
+        return f"digest {self.week}"

@@ -1,0 +1,347 @@
+"""Insights' writes: the incremental fold of gifts into the rollups, the rebuild, and annotations.
+
+The fold reads gifts changed since its cursor (with an overlap, so a gift whose
+transaction committed late is still seen), computes what each now contributes
+and applies only the difference to the rollups. A gift folded twice
+contributes once; a refund subtracts. The fold state row is locked for the
+whole fold, so two folds never interleave.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, Model, Q
+from django.utils import timezone
+
+from donations.insights.models import FoldState, GiftFact, HourlyRollup, SourceRollup, SpikeAnnotation
+from donations.insights.rates import RateBook, convert_minor, rate_book
+
+# Gifts whose change committed up to this long after their updated_at are still folded.
+OVERLAP = timedelta(minutes=2)
+PAGE = 10000
+BATCH = 500
+# Rows per additive upsert: PostgreSQL takes many more parameters per statement than SQLite.
+UPSERT_BATCH = {"postgresql": 5000}
+
+DONATION_FIELDS = (
+    "id", "supporter_id", "recurring_gift_id", "created_at", "updated_at", "succeeded_at", "amount_minor",
+    "amount_refunded_minor", "dispute_status", "currency", "surface", "frequency", "designation_page_id", "fund_id",
+    "utm_source", "utm_medium", "utm_campaign", "referrer_class", "device_class", "payment_method_type",
+    "address_country",
+)  # fmt: skip
+FACT_FIELDS = (
+    "supporter_id", "recurring_gift_id", "occurred_at", "local_date", "local_hour", "weekday", "surface", "frequency",
+    "page_id", "fund_id", "currency", "net_minor", "amount", "reporting_currency", "rate_id", "converted",
+    "utm_source", "utm_medium", "utm_campaign", "referrer_class", "device_class", "payment_method_type", "country",
+)  # fmt: skip
+# Source dimensions: rollup name -> GiftFact field.
+DIMENSIONS = {
+    "utm_source": "utm_source",
+    "utm_medium": "utm_medium",
+    "utm_campaign": "utm_campaign",
+    "referrer": "referrer_class",
+    "device": "device_class",
+    "payment_method": "payment_method_type",
+    "country": "country",
+}
+
+
+def organisation_reporting() -> tuple[str, str]:
+    """The organisation's reporting currency and time zone (the default site's settings)."""
+    from cms.models import OrganisationSettings
+
+    found = (
+        OrganisationSettings.objects.filter(site__is_default_site=True)
+        .values_list("default_currency", "time_zone")
+        .first()
+    )
+    return found or ("USD", settings.TIME_ZONE)
+
+
+def gift_net_minor(row: dict[str, Any]) -> int:
+    """What a paid gift is still worth in its own currency: less refunds; nothing once a dispute is lost."""
+    if row["succeeded_at"] is None or row["dispute_status"] == "lost":
+        return 0
+    return row["amount_minor"] - row["amount_refunded_minor"]
+
+
+def fact_values(row: dict[str, Any], *, book: RateBook, zone: ZoneInfo) -> dict[str, Any] | None:
+    """The GiftFact a donation row makes now, or None if it contributes nothing."""
+    net = gift_net_minor(row)
+    if net <= 0:
+        return None
+    local = row["created_at"].astimezone(zone)
+    day = local.date()
+    rate_id, rate = book.find(row["currency"], day)
+    return {
+        "supporter_id": row["supporter_id"],
+        "recurring_gift_id": row["recurring_gift_id"],
+        "occurred_at": row["created_at"],
+        "local_date": day,
+        "local_hour": local.hour,
+        "weekday": local.weekday(),
+        "surface": row["surface"],
+        "frequency": row["frequency"],
+        "page_id": row["designation_page_id"] or 0,
+        "fund_id": row["fund_id"] or 0,
+        "currency": row["currency"],
+        "net_minor": net,
+        "amount": convert_minor(net, row["currency"], book.reporting, rate) if rate is not None else 0,
+        "reporting_currency": book.reporting,
+        "rate_id": rate_id,
+        "converted": rate is not None,
+        "utm_source": row["utm_source"][:100],
+        "utm_medium": row["utm_medium"][:100],
+        "utm_campaign": row["utm_campaign"][:100],
+        "referrer_class": row["referrer_class"],
+        "device_class": row["device_class"],
+        "payment_method_type": row["payment_method_type"],
+        "country": row["address_country"] or "",
+    }
+
+
+def _contribute(fact: dict[str, Any], sign: int, hourly: dict, sources: dict) -> None:
+    if not fact["converted"]:
+        return
+    scope = (fact["surface"], fact["frequency"], fact["page_id"], fact["fund_id"])
+    key = (fact["local_date"], fact["local_hour"], fact["weekday"], *scope, fact["rate_id"] or 0)
+    hourly[key][0] += sign
+    hourly[key][1] += sign * fact["amount"]
+    for dimension, name in DIMENSIONS.items():
+        cell = sources[(fact["local_date"], *scope, dimension, fact[name])]
+        cell[0] += sign
+        cell[1] += sign * fact["amount"]
+    # The exact amounts given: the size distribution, the mean and the median, without reading every gift.
+    cell = sources[(fact["local_date"], *scope, "amount", str(fact["amount"]))]
+    cell[0] += sign
+    cell[1] += sign * fact["amount"]
+
+
+def _apply(model: type[Model], deltas: dict[tuple, list[int]]) -> None:
+    """Add ``deltas`` to the rollup rows (created when missing) in one statement per batch."""
+    items = [(key, cell) for key, cell in deltas.items() if cell[0] or cell[1]]
+    if not items:
+        return
+    table = connection.ops.quote_name(model._meta.db_table)
+    key = [connection.ops.quote_name(model._meta.get_field(name).column) for name in model.KEY]
+    columns = ", ".join([*key, '"gifts"', '"amount"'])
+    row = "(" + ", ".join(["%s"] * (len(key) + 2)) + ")"
+    size = UPSERT_BATCH.get(connection.vendor, BATCH)
+    with connection.cursor() as cursor:
+        for start in range(0, len(items), size):
+            batch = items[start : start + size]
+            params: list[Any] = []
+            for values, (gifts, amount) in batch:
+                params.extend([*values, gifts, amount])
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(batch))} "  # noqa: S608
+                f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET "
+                f'"gifts" = {table}."gifts" + EXCLUDED."gifts", "amount" = {table}."amount" + EXCLUDED."amount"',
+                params,
+            )
+    # Only a subtraction can leave an empty row behind.
+    days = {values[0] for values, (gifts, _amount) in items if gifts < 0}
+    if days:
+        model.objects.filter(local_date__in=days, gifts=0, amount=0).delete()
+
+
+def _fold_rows(rows: list[dict[str, Any]], *, book: RateBook, zone: ZoneInfo) -> int:
+    """Fold donation rows; returns how many changed what they contribute."""
+    old = {
+        fact["donation_id"]: fact for fact in GiftFact.objects.filter(donation_id__in=[r["id"] for r in rows]).values()
+    }
+    hourly: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    sources: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    create, update, delete = [], [], []
+    for row in rows:
+        new = fact_values(row, book=book, zone=zone)
+        before = old.get(row["id"])
+        if before is None and new is None:
+            continue
+        if before is not None and new is not None and all(before[name] == new[name] for name in FACT_FIELDS):
+            continue
+        if before is not None:
+            _contribute(before, -1, hourly, sources)
+        if new is not None:
+            _contribute(new, 1, hourly, sources)
+            if before is None:
+                create.append(GiftFact(donation_id=row["id"], **new))
+            else:
+                update.append(GiftFact(id=before["id"], donation_id=row["id"], **new))
+        else:
+            delete.append(before["id"])
+    if create:
+        GiftFact.objects.bulk_create(create, batch_size=BATCH)
+    if update:
+        GiftFact.objects.bulk_update(update, FACT_FIELDS, batch_size=BATCH)
+    if delete:
+        GiftFact.objects.filter(id__in=delete).delete()
+    _apply(HourlyRollup, hourly)
+    _apply(SourceRollup, sources)
+    return len(create) + len(update) + len(delete)
+
+
+def _state_locked() -> FoldState:
+    FoldState.objects.get_or_create(pk=1)
+    return FoldState.objects.select_for_update().get(pk=1)
+
+
+@dataclass
+class FoldResult:
+    changed: int
+    rebuilt: bool
+    cursor: datetime | None
+
+
+def _fold_query(queryset: Any, *, book: RateBook, zone: ZoneInfo, by_time: bool) -> tuple[int, datetime | None]:
+    """Fold every donation of ``queryset`` page by page (keyset on updated_at, id or on id)."""
+    changed, newest, last = 0, None, None
+    order = ("updated_at", "id") if by_time else ("id",)
+    while True:
+        page = queryset.order_by(*order)
+        if last is not None:
+            page = (
+                page.filter(Q(updated_at__gt=last[0]) | Q(updated_at=last[0], id__gt=last[1]))
+                if by_time
+                else page.filter(id__gt=last[1])
+            )
+        rows = list(page.values(*DONATION_FIELDS)[:PAGE])
+        if not rows:
+            return changed, newest
+        changed += _fold_rows(rows, book=book, zone=zone)
+        last = (rows[-1]["updated_at"], rows[-1]["id"])
+        top = max(row["updated_at"] for row in rows)
+        newest = top if newest is None else max(newest, top)
+
+
+def insights_fold(*, rebuild: bool = False) -> FoldResult:
+    """Fold gifts changed since the last fold (or everything, when asked or when the currency or time zone changed)."""
+    from donations.models import Donation
+
+    with transaction.atomic():
+        state = _state_locked()
+        started = timezone.now()
+        reporting, time_zone = organisation_reporting()
+        book, zone = rate_book(reporting), ZoneInfo(time_zone)
+        rebuild = rebuild or state.reporting_currency != reporting or state.time_zone != time_zone
+        if rebuild:
+            GiftFact.objects.all().delete()
+            HourlyRollup.objects.all().delete()
+            SourceRollup.objects.all().delete()
+            state.cursor, state.dirty_currencies = None, []
+        since = state.cursor - OVERLAP if state.cursor else None
+        if rebuild and connection.vendor == "postgresql":
+            changed, newest = _rebuild_in_sql(reporting, time_zone)
+        else:
+            changes = Donation.objects.filter(updated_at__gte=since) if since else Donation.objects.all()
+            changed, newest = _fold_query(changes, book=book, zone=zone, by_time=since is not None)
+        for currency in state.dirty_currencies:
+            more, _newest = _fold_query(Donation.objects.filter(currency=currency), book=book, zone=zone, by_time=False)
+            changed += more
+        # Never ahead of the clock: a row stamped in the future (clock skew) must not hide later gifts.
+        state.cursor = min(max(filter(None, [state.cursor, newest]), default=None) or started, started)
+        state.reporting_currency, state.time_zone, state.dirty_currencies = reporting, time_zone, []
+        state.folded_at = timezone.now()
+        if rebuild:
+            state.rebuilt_at = state.folded_at
+        if changed or rebuild:
+            state.version += 1
+        state.save()
+    return FoldResult(changed=changed, rebuilt=rebuild, cursor=state.cursor)
+
+
+def _half_even(x: str) -> str:
+    """SQL rounding of a non-negative numeric to an integer, half to even (as Decimal's ROUND_HALF_EVEN)."""
+    return (
+        f"(floor({x}) + CASE WHEN {x} - floor({x}) > 0.5 THEN 1 WHEN {x} - floor({x}) < 0.5 THEN 0 "
+        f"ELSE mod(floor({x})::bigint, 2) END)::bigint"
+    )
+
+
+def _rebuild_in_sql(reporting: str, time_zone: str) -> tuple[int, datetime | None]:
+    """PostgreSQL: every fact and rollup from the gifts in set-based statements, the same rules as fact_values."""
+    from cms.currencies import SUPPORTED_CURRENCIES
+    from donations.money import exponent
+
+    exponents = " ".join(f"WHEN '{code}' THEN {exponent(code)}" for code in SUPPORTED_CURRENCIES)
+    converted = _half_even(
+        f"n.net * power(10::numeric, {exponent(reporting)} - (CASE d.currency {exponents} ELSE 2 END)) * r.rate"
+    )
+    facts = GiftFact._meta.db_table
+    columns = ", ".join(["donation_id", *FACT_FIELDS])
+    statements = [
+        f"""INSERT INTO {facts} ({columns})
+        SELECT d.id, d.supporter_id, d.recurring_gift_id, d.created_at, l.local::date,
+               extract(hour FROM l.local)::int, extract(isodow FROM l.local)::int - 1, d.surface, d.frequency,
+               coalesce(d.designation_page_id, 0), coalesce(d.fund_id, 0), d.currency, n.net,
+               CASE WHEN d.currency = %(rep)s THEN n.net WHEN r.id IS NULL THEN 0 ELSE {converted} END,
+               %(rep)s, CASE WHEN d.currency = %(rep)s THEN NULL ELSE r.id END,
+               d.currency = %(rep)s OR r.id IS NOT NULL,
+               left(d.utm_source, 100), left(d.utm_medium, 100), left(d.utm_campaign, 100), d.referrer_class,
+               d.device_class, d.payment_method_type, coalesce(d.address_country, '')
+        FROM donations_donation d
+        CROSS JOIN LATERAL (SELECT d.created_at AT TIME ZONE %(tz)s AS local) l
+        CROSS JOIN LATERAL (SELECT CASE WHEN d.dispute_status = 'lost' THEN 0
+                                        ELSE d.amount_minor - d.amount_refunded_minor END AS net) n
+        LEFT JOIN LATERAL (SELECT e.id, e.rate FROM donations_exchangerate e
+                           WHERE e.currency = d.currency AND e.reporting_currency = %(rep)s
+                             AND e.valid_from <= l.local::date ORDER BY e.valid_from DESC LIMIT 1) r
+               ON d.currency <> %(rep)s
+        WHERE d.succeeded_at IS NOT NULL AND n.net > 0""",  # noqa: S608
+        f"""INSERT INTO {HourlyRollup._meta.db_table}
+            (local_date, local_hour, weekday, surface, frequency, page_id, fund_id, rate_id, gifts, amount)
+        SELECT local_date, local_hour, weekday, surface, frequency, page_id, fund_id, coalesce(rate_id, 0),
+               count(*), sum(amount)
+        FROM {facts} WHERE converted GROUP BY 1, 2, 3, 4, 5, 6, 7, 8""",  # noqa: S608
+    ]
+    for dimension, name in [*DIMENSIONS.items(), ("amount", "amount::text")]:
+        statements.append(
+            f"""INSERT INTO {SourceRollup._meta.db_table}
+                (local_date, surface, frequency, page_id, fund_id, dimension, value, gifts, amount)
+            SELECT local_date, surface, frequency, page_id, fund_id, '{dimension}', {name}, count(*), sum(amount)
+            FROM {facts} WHERE converted GROUP BY 1, 2, 3, 4, 5, 7"""  # noqa: S608
+        )
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement, {"rep": reporting, "tz": time_zone})
+        cursor.execute(f"SELECT count(*) FROM {facts}")  # noqa: S608
+        changed = cursor.fetchone()[0]
+        cursor.execute("SELECT max(updated_at) FROM donations_donation")
+        newest = cursor.fetchone()[0]
+        cursor.execute(f"ANALYZE {facts}; ANALYZE {HourlyRollup._meta.db_table}; ANALYZE {SourceRollup._meta.db_table}")
+    return changed, newest
+
+
+def insights_rebuild() -> FoldResult:
+    """Recompute every fact and rollup from the gifts themselves."""
+    return insights_fold(rebuild=True)
+
+
+def rates_changed(*, currency: str) -> None:
+    """A rate of ``currency`` was added, changed or removed: its gifts are folded again on the next fold."""
+    with transaction.atomic():
+        state = _state_locked()
+        if currency not in state.dirty_currencies:
+            state.dirty_currencies = [*state.dirty_currencies, currency]
+            state.save(update_fields=["dirty_currencies"])
+
+
+def figures_changed() -> None:
+    """Something the pages show changed outside the fold (an annotation): their cached figures are stale."""
+    FoldState.objects.get_or_create(pk=1)
+    FoldState.objects.filter(pk=1).update(version=F("version") + 1)
+
+
+def annotation_add(*, day: Any, note: str, user: Any) -> SpikeAnnotation:
+    """A staff note on a day; the same note on the same day is kept once."""
+    annotation, _created = SpikeAnnotation.objects.get_or_create(
+        day=day, note=note.strip(), defaults={"created_by": user if getattr(user, "pk", None) else None}
+    )
+    return annotation
