@@ -35,6 +35,7 @@ urlpatterns += i18n_patterns(
     path("receipts/", include("donations.receipts.urls")),
     path("transparency/", include("donations.ledger.public_urls")),
     path("act/", include("campaigns.urls")),
+    path("account/gifts/", include("donations.portal.urls")),
     path("account/", include("supporters.urls")),
     path("", include(wagtail_urls)),
     prefix_default_language=False,

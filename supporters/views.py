@@ -18,6 +18,7 @@ from django_ratelimit.decorators import ratelimit
 from supporters import signin
 from supporters.auth import current_supporter, safe_next_path, supporter_required, supporter_sign_in, supporter_sign_out
 from supporters.forms import SignInForm
+from supporters.portal import portal_sections_render
 from supporters.services import email_normalize
 from supporters.tasks import sign_in_link_send
 
@@ -115,8 +116,13 @@ def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
 @never_cache
 @supporter_required
 def account(request: HttpRequest) -> HttpResponse:
+    supporter = current_supporter(request)
     return render(
         request,
         "supporters/account.html",
-        {"supporter": current_supporter(request), "session_hours": settings.SUPPORTER_SESSION_SECONDS // 3600},
+        {
+            "supporter": supporter,
+            "session_hours": settings.SUPPORTER_SESSION_SECONDS // 3600,
+            "sections": portal_sections_render(request, supporter),
+        },
     )
