@@ -76,7 +76,8 @@ def sandbox_charge(recurring_pk: int, *, force: bool = False) -> bool | None:
 
     today = timezone.localdate()
     with transaction.atomic():
-        recurring = RecurringGift.objects.select_for_update(of=("self",)).select_related("payment_card").get(pk=recurring_pk)
+        locked = RecurringGift.objects.select_for_update(of=("self",)).select_related("payment_card")
+        recurring = locked.get(pk=recurring_pk)
         if recurring.gateway != "sandbox" or recurring.next_charge_on is None:
             return None
         if force:

@@ -8,7 +8,8 @@ ledger later) runs exactly as it does with Stripe:
 - 4000 0000 0000 0002 is declined;
 - 4000 0025 0000 3155 asks for authentication, which the donor passes or
   fails on a page of ours;
-- 4000 0000 0000 0259 succeeds and is disputed later.
+- 4000 0000 0000 0259 succeeds and is disputed later;
+- 4000 0000 0000 0341 is saved as a card for monthly gifts, and declined whenever it is charged.
 
 The card number is checked and dropped: only the brand and last four digits
 travel on, in the events.
@@ -50,6 +51,8 @@ class Outcome(enum.Enum):
     DECLINE = "decline"
     AUTHENTICATE = "authenticate"
     DISPUTE = "dispute"
+    # Saved without trouble, declined whenever it is charged (Stripe's 4000 0000 0000 0341).
+    FAIL_LATER = "faillater"
 
 
 TEST_CARDS: dict[str, Outcome] = {
@@ -57,6 +60,7 @@ TEST_CARDS: dict[str, Outcome] = {
     "4000000000000002": Outcome.DECLINE,
     "4000002500003155": Outcome.AUTHENTICATE,
     "4000000000000259": Outcome.DISPUTE,
+    "4000000000000341": Outcome.FAIL_LATER,
 }
 
 
@@ -240,7 +244,7 @@ class SandboxGateway(Gateway):
 
     def pay(self, donation: Donation, card: SandboxCard) -> Outcome:
         """Charge a test card for this gift, emitting what Stripe would."""
-        if card.outcome == Outcome.DECLINE:
+        if card.outcome in (Outcome.DECLINE, Outcome.FAIL_LATER):
             self._fail(donation, code="card_declined", message="Your card was declined.")
         elif card.outcome == Outcome.AUTHENTICATE:
             self.emit(
@@ -297,7 +301,7 @@ class SandboxGateway(Gateway):
         intent = _id("pi", invoice)
         charge = _id("ch", intent)
         card = recurring.payment_card
-        if card is not None and saved_card_outcome(card.payment_method_id) == Outcome.DECLINE:
+        if card is not None and saved_card_outcome(card.payment_method_id) in (Outcome.DECLINE, Outcome.FAIL_LATER):
             final = attempt > len(RETRY_DAYS)
             next_try = None if final else int(time.time()) + RETRY_DAYS[attempt - 1] * 86_400
             self.emit(

@@ -6,74 +6,138 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('donations', '0005_ledger_guards'),
-        ('supporters', '0002_signin'),
+        ("donations", "0005_ledger_guards"),
+        ("supporters", "0002_signin"),
         migrations.swappable_dependency(settings.WAGTAIL_PAGE_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='recurringgift',
-            name='day_of_month',
-            field=models.PositiveSmallIntegerField(blank=True, help_text='The day the donor chose for the charge (1 to 28).', null=True, verbose_name='day of the month'),
+            model_name="recurringgift",
+            name="day_of_month",
+            field=models.PositiveSmallIntegerField(
+                blank=True,
+                help_text="The day the donor chose for the charge (1 to 28).",
+                null=True,
+                verbose_name="day of the month",
+            ),
         ),
         migrations.AddField(
-            model_name='recurringgift',
-            name='failed_attempts',
-            field=models.PositiveSmallIntegerField(default=0, help_text="Failed tries of the instalment now due (the sandbox's retry schedule)."),
+            model_name="recurringgift",
+            name="failed_attempts",
+            field=models.PositiveSmallIntegerField(
+                default=0, help_text="Failed tries of the instalment now due (the sandbox's retry schedule)."
+            ),
         ),
         migrations.AddField(
-            model_name='recurringgift',
-            name='past_due_since',
-            field=models.DateTimeField(blank=True, help_text="When the gateway's last retry of a payment failed.", null=True, verbose_name='past due since'),
+            model_name="recurringgift",
+            name="past_due_since",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="When the gateway's last retry of a payment failed.",
+                null=True,
+                verbose_name="past due since",
+            ),
         ),
         migrations.AddField(
-            model_name='recurringgift',
-            name='paused_until',
-            field=models.DateField(blank=True, null=True, verbose_name='paused until'),
+            model_name="recurringgift",
+            name="paused_until",
+            field=models.DateField(blank=True, null=True, verbose_name="paused until"),
         ),
         migrations.AlterField(
-            model_name='donationevent',
-            name='kind',
-            field=models.CharField(choices=[('created', 'Gift started'), ('requires_action', 'Authentication requested'), ('processing', 'Payment processing'), ('succeeded', 'Payment succeeded'), ('failed', 'Payment failed'), ('refunded', 'Refunded'), ('dispute_opened', 'Dispute opened'), ('dispute_won', 'Dispute won'), ('dispute_lost', 'Dispute lost'), ('offline_recorded', 'Offline gift recorded'), ('refund_requested', 'Refund requested by staff'), ('confirmation_sent', 'Confirmation email sent'), ('tribute_notice_sent', 'Tribute notice sent'), ('subscription_updated', 'Monthly gift updated'), ('subscription_canceled', 'Monthly gift canceled'), ('payout_paid', 'Payout paid to the bank'), ('amount_changed', 'Monthly amount changed by the donor'), ('day_changed', 'Day of the month changed by the donor'), ('paused', 'Monthly gift paused by the donor'), ('resumed', 'Monthly gift resumed by the donor'), ('canceled_by_donor', 'Monthly gift canceled by the donor'), ('card_updated', 'Card updated by the donor'), ('payment_failed_notice', 'Failed payment email sent'), ('card_expiry_warning', 'Card expiry warning sent'), ('past_due', 'Final retry failed: monthly gift past due')], max_length=32),
+            model_name="donationevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("created", "Gift started"),
+                    ("requires_action", "Authentication requested"),
+                    ("processing", "Payment processing"),
+                    ("succeeded", "Payment succeeded"),
+                    ("failed", "Payment failed"),
+                    ("refunded", "Refunded"),
+                    ("dispute_opened", "Dispute opened"),
+                    ("dispute_won", "Dispute won"),
+                    ("dispute_lost", "Dispute lost"),
+                    ("offline_recorded", "Offline gift recorded"),
+                    ("refund_requested", "Refund requested by staff"),
+                    ("confirmation_sent", "Confirmation email sent"),
+                    ("tribute_notice_sent", "Tribute notice sent"),
+                    ("subscription_updated", "Monthly gift updated"),
+                    ("subscription_canceled", "Monthly gift canceled"),
+                    ("payout_paid", "Payout paid to the bank"),
+                    ("amount_changed", "Monthly amount changed by the donor"),
+                    ("day_changed", "Day of the month changed by the donor"),
+                    ("paused", "Monthly gift paused by the donor"),
+                    ("resumed", "Monthly gift resumed by the donor"),
+                    ("canceled_by_donor", "Monthly gift canceled by the donor"),
+                    ("card_updated", "Card updated by the donor"),
+                    ("payment_failed_notice", "Failed payment email sent"),
+                    ("card_expiry_warning", "Card expiry warning sent"),
+                    ("past_due", "Final retry failed: monthly gift past due"),
+                ],
+                max_length=32,
+            ),
         ),
         migrations.AlterField(
-            model_name='recurringgift',
-            name='next_charge_on',
-            field=models.DateField(blank=True, help_text='The next monthly charge, as last known.', null=True),
+            model_name="recurringgift",
+            name="next_charge_on",
+            field=models.DateField(blank=True, help_text="The next monthly charge, as last known.", null=True),
         ),
         migrations.CreateModel(
-            name='PaymentCard',
+            name="PaymentCard",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('gateway', models.CharField(choices=[('sandbox', 'Sandbox (test mode)'), ('stripe', 'Stripe'), ('offline', 'Offline')], max_length=16)),
-                ('payment_method_id', models.CharField(max_length=255)),
-                ('brand', models.CharField(blank=True, max_length=32)),
-                ('last4', models.CharField(blank=True, max_length=4)),
-                ('exp_month', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('exp_year', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('expiry_warned_for', models.CharField(blank=True, max_length=7)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('supporter', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='supporters.supporter')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "gateway",
+                    models.CharField(
+                        choices=[("sandbox", "Sandbox (test mode)"), ("stripe", "Stripe"), ("offline", "Offline")],
+                        max_length=16,
+                    ),
+                ),
+                ("payment_method_id", models.CharField(max_length=255)),
+                ("brand", models.CharField(blank=True, max_length=32)),
+                ("last4", models.CharField(blank=True, max_length=4)),
+                ("exp_month", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("exp_year", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("expiry_warned_for", models.CharField(blank=True, max_length=7)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "supporter",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="supporters.supporter"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'saved card',
-                'verbose_name_plural': 'saved cards',
+                "verbose_name": "saved card",
+                "verbose_name_plural": "saved cards",
             },
         ),
         migrations.AddField(
-            model_name='recurringgift',
-            name='payment_card',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='recurring_gifts', to='donations.paymentcard'),
+            model_name="recurringgift",
+            name="payment_card",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="recurring_gifts",
+                to="donations.paymentcard",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='recurringgift',
-            constraint=models.CheckConstraint(condition=models.Q(('day_of_month__isnull', True), models.Q(('day_of_month__gte', 1), ('day_of_month__lte', 28)), _connector='OR'), name='recurring_day_of_month_1_28'),
+            model_name="recurringgift",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("day_of_month__isnull", True),
+                    models.Q(("day_of_month__gte", 1), ("day_of_month__lte", 28)),
+                    _connector="OR",
+                ),
+                name="recurring_day_of_month_1_28",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='paymentcard',
-            constraint=models.UniqueConstraint(fields=('gateway', 'payment_method_id'), name='payment_card_once'),
+            model_name="paymentcard",
+            constraint=models.UniqueConstraint(fields=("gateway", "payment_method_id"), name="payment_card_once"),
         ),
     ]

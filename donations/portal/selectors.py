@@ -17,6 +17,8 @@ def supporter_donations(supporter: Supporter) -> QuerySet[Donation]:
     return (
         Donation.objects.filter(supporter=supporter)
         .exclude(status__in=HIDDEN)
+        # A one-time payment that failed was never a gift; a monthly instalment that failed is shown.
+        .exclude(status=Donation.Status.FAILED, recurring_gift__isnull=True)
         .select_related("receipt", "fund", "designation_page", "recurring_gift")
         .prefetch_related(Prefetch("refund_requests", queryset=RefundRequest.objects.order_by("-created_at")))
         .order_by("-created_at")

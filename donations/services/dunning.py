@@ -4,8 +4,8 @@
   one email per failed instalment with a one-click update-card link; when the
   gateway reports its final try (no next attempt), the gift turns past due
   and stays so (it never ends by itself) until the card is updated.
-- ``card_expiry_warnings_send``: daily, a warning 30 days before a saved card
-  that pays a live monthly gift expires, once per card and expiry.
+- ``card_expiry_warnings_send``: daily, a warning from 30 days before the month
+  a saved card that pays a live monthly gift expires in, once per card and expiry.
 """
 
 from __future__ import annotations
@@ -91,13 +91,18 @@ def card_expires_on(card: PaymentCard) -> date | None:
 
 
 def cards_expiring(*, today: date) -> list[int]:
-    """Cards that pay a live monthly gift and stop working within the warning window, not yet warned about."""
+    """Cards that pay a live monthly gift, expire soon and were not warned about for this expiry.
+
+    The warning goes from 30 days before the expiry month begins (so a card that
+    expires next month is due), until the card's last day.
+    """
     due = []
     cards = PaymentCard.objects.filter(recurring_gifts__status__in=LIVE).distinct()
     for card in cards:
         ends = card_expires_on(card)
-        window = today <= ends <= today + timedelta(days=EXPIRY_WARNING_DAYS) if ends else False
-        if window and card.expiry_warned_for != card.expiry_key:
+        if ends is None or card.expiry_warned_for == card.expiry_key:
+            continue
+        if ends.replace(day=1) - timedelta(days=EXPIRY_WARNING_DAYS) <= today <= ends:
             due.append(card.pk)
     return due
 

@@ -206,7 +206,8 @@ def recurring_change_notify(*, event_id: int) -> bool:
     from donations.services.mail import supporter_email_send
 
     with transaction.atomic():
-        event = DonationEvent.objects.select_for_update(of=("self",)).select_related("recurring_gift__supporter").get(pk=event_id)
+        events = DonationEvent.objects.select_for_update(of=("self",)).select_related("recurring_gift__supporter")
+        event = events.get(pk=event_id)
         if event.detail.get("emailed"):
             return False
         gift = event.recurring_gift
