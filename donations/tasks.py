@@ -115,6 +115,9 @@ def sandbox_renewals() -> int:
             recurring = RecurringGift.objects.select_for_update().get(pk=pk)
             if recurring.status == RecurringGift.Status.PAUSED and recurring.paused_until <= today:
                 SandboxGateway()._subscription_updated(recurring, f"resume:{recurring.paused_until}")
+                recurring.status, recurring.gateway_status, recurring.paused_until = "active", "active", None
+                recurring.gateway_status_at = timezone.now().replace(microsecond=0)
+                recurring.save(update_fields=["status", "gateway_status", "gateway_status_at", "paused_until"])
     due = RecurringGift.objects.filter(
         gateway="sandbox",
         status__in=(RecurringGift.Status.ACTIVE, RecurringGift.Status.PAST_DUE),
