@@ -68,13 +68,13 @@ def _sandbox_due(recurring: RecurringGift, today) -> bool:
     return recurring.next_charge_on + timedelta(days=sum(RETRY_DAYS[: recurring.failed_attempts])) <= today
 
 
-def sandbox_charge(recurring_pk: int, *, force: bool = False) -> bool | None:
+def sandbox_charge(recurring_pk: int, *, force: bool = False, today=None) -> bool | None:
     """Try the sandbox instalment now due (or, with ``force``, the one that failed); None if nothing was due."""
     from dateutil.relativedelta import relativedelta
 
     from donations.gateways.sandbox import SandboxGateway
 
-    today = timezone.localdate()
+    today = today or timezone.localdate()
     with transaction.atomic():
         locked = RecurringGift.objects.select_for_update(of=("self",)).select_related("payment_card")
         recurring = locked.get(pk=recurring_pk)
@@ -99,14 +99,17 @@ def sandbox_charge(recurring_pk: int, *, force: bool = False) -> bool | None:
 
 
 @shared_task(name="donations.tasks.sandbox_renewals")
-def sandbox_renewals() -> int:
+def sandbox_renewals(today: str | None = None) -> int:
     """Charge the sandbox's monthly gifts that are due, and retry failed ones on the sandbox's schedule.
 
     (Stripe does this itself for real subscriptions.) A paused gift whose pause is over resumes first.
+    ``today`` (ISO date) is for trying the schedule out; the beat passes nothing.
     """
+    from datetime import date
+
     from donations.gateways.sandbox import SandboxGateway
 
-    today = timezone.localdate()
+    today = date.fromisoformat(today) if today else timezone.localdate()
     resumed = RecurringGift.objects.filter(
         gateway="sandbox", status=RecurringGift.Status.PAUSED, paused_until__lte=today
     ).values_list("pk", flat=True)
@@ -123,7 +126,7 @@ def sandbox_renewals() -> int:
         status__in=(RecurringGift.Status.ACTIVE, RecurringGift.Status.PAST_DUE),
         next_charge_on__lte=today,
     ).values_list("pk", flat=True)
-    return sum(1 for pk in due if sandbox_charge(pk) is not None)
+    return sum(1 for pk in due if sandbox_charge(pk, today=today) is not None)
 
 
 @shared_task(name="donations.tasks.sandbox_retry_now")

@@ -74,7 +74,7 @@ def payment_failed_notice_send(*, donation_id: int) -> bool:
                 "amount": format_money(donation.amount_minor, donation.currency, supporter.language),
                 "designation": recurring.designation_label,
                 "update_url": card_update_link(supporter),
-                "final": recurring.status == RecurringGift.Status.PAST_DUE,
+                "final": recurring.past_due_since is not None,
             },
         )
         donation_event_record(
