@@ -64,7 +64,9 @@ def test_annual_statements_are_listed_and_downloadable(browser, donate_page):
     assert browser.get(f"/account/gifts/statements/{year - 1}/").status_code == 404
 
 
-def test_every_portal_action_on_someone_elses_gift_answers_404(browser, donate_page, django_capture_on_commit_callbacks):
+def test_every_portal_action_on_someone_elses_gift_answers_404(
+    browser, donate_page, django_capture_on_commit_callbacks
+):
     theirs = give(browser, donate_page, email="other@example.org")
     their_monthly = give_monthly(browser, donate_page, email="other@example.org")
     statement_build(supporter=theirs.supporter, fiscal_year=theirs.receipt.fiscal_year)

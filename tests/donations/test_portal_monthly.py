@@ -118,7 +118,9 @@ def test_a_pause_ends_by_itself(browser, gift):
     post_form(browser, gift, "pause", {"months": "1"})
     gift.refresh_from_db()
     resume_on = gift.paused_until
-    RecurringGift.objects.filter(pk=gift.pk).update(paused_until=timezone.localdate(), next_charge_on=timezone.localdate())
+    RecurringGift.objects.filter(pk=gift.pk).update(
+        paused_until=timezone.localdate(), next_charge_on=timezone.localdate()
+    )
     with browser.run_on_commit(execute=True):
         assert sandbox_renewals() == 1
     gift.refresh_from_db()
