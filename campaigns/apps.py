@@ -7,3 +7,11 @@ class CampaignsConfig(AppConfig):
 
     name = "campaigns"
     verbose_name = _("Campaigns")
+
+    def ready(self) -> None:
+        from campaigns.portal import on_preference_changed, portal_section
+        from supporters.portal import PortalSection, portal_section_register
+        from supporters.preferences import preference_changed
+
+        portal_section_register(PortalSection(key="activism", order=20, render=portal_section))
+        preference_changed.connect(on_preference_changed, dispatch_uid="campaigns.portal.preferences")

@@ -13,4 +13,6 @@ urlpatterns = [
     path("sign-in/<str:token>/", views.sign_in_confirm, name="sign_in_confirm"),
     path("sign-out/", views.sign_out, name="sign_out"),
     path("sign-out-everywhere/", views.sign_out_everywhere, name="sign_out_everywhere"),
+    path("preferences/", views.preferences, name="preferences"),
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
 ]
