@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
-from bench import donate, home, ledger, petitions, receipts, webhooks
+from bench import counts, donate, home, ledger, petitions, receipts, webhooks
 from bench.harness import (
     RESULTS_DIR,
     BenchContext,
@@ -41,6 +41,7 @@ BENCHMARKS: dict[str, Callable[[BenchContext], None]] = {
     receipts.NAME: receipts.run,
     ledger.NAME: ledger.run,
     petitions.NAME: petitions.run,
+    counts.NAME: counts.run,
 }
 
 QUICK_DURATION = 2.0

@@ -60,8 +60,8 @@ TARGET_P99_MS = 250.0
 SLUG = "bench-petition"
 TITLE = "Petition surge (benchmark)"
 EMAIL_DOMAIN = "bench.example.org"
-# The baseline needs no minute of its own.
-BASELINE_SECONDS = 10.0
+# The baseline needs no minute of its own, but half a minute evens out what else the machine does.
+BASELINE_SECONDS = 30.0
 
 
 def forwarded_for(block: int, seq: int) -> str:

@@ -9,6 +9,10 @@ class CampaignsConfig(AppConfig):
     verbose_name = _("Campaigns")
 
     def ready(self) -> None:
+        from campaigns import privacy
+
+        privacy.register()  # signatures, marches, proposals and votes in a supporter's data export and erasure
+
         from campaigns.portal import on_preference_changed, portal_section
         from supporters.portal import PortalSection, portal_section_register
         from supporters.preferences import preference_changed

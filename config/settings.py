@@ -84,6 +84,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Answers /healthz before host validation, so container probes work.
     "config.health.HealthCheckMiddleware",
+    # Answers the polled public JSON (counts, march status) from its cache before everything else.
+    "cms.public_json.PublicJSONCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -101,7 +103,10 @@ MIDDLEWARE = [
 
 if not DEBUG:
     # Serves collected static files (compressed, cache-busted) from gunicorn.
-    MIDDLEWARE.insert(2, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    )
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -208,6 +213,8 @@ CELERY_BEAT_SCHEDULE = {
 
 # Full-page cache for anonymous visitors, cleared whenever content is published.
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", 0 if DEBUG else 300, minimum=0)
+# The longest the polled public JSON is shared (cms/public_json.py); any fold or publish refreshes it sooner.
+PUBLIC_JSON_CACHE_SECONDS = env.int("PUBLIC_JSON_CACHE_SECONDS", 5, minimum=0)
 
 # -- Email ----------------------------------------------------------------
 
@@ -420,6 +427,21 @@ for _rate_name in ("SUPPORTER_SIGNIN_RATE_PER_EMAIL", "SUPPORTER_SIGNIN_RATE_PER
 CELERY_BEAT_SCHEDULE["supporters-sign-in-links-purge"] = {
     "task": "supporters.tasks.sign_in_links_purge",
     "schedule": 86_400.0,
+}
+
+# -- Privacy rights (supporters/privacy.py) -------------------------------------
+
+# How long the emailed link to a data export works (the file is deleted after), and how long
+# the emailed link confirming an erasure request works.
+PRIVACY_EXPORT_DAYS = env.int("PRIVACY_EXPORT_DAYS", 7, minimum=1, maximum=30)
+PRIVACY_ERASURE_CONFIRM_HOURS = env.int("PRIVACY_ERASURE_CONFIRM_HOURS", 24, minimum=1, maximum=168)
+CELERY_BEAT_SCHEDULE["privacy-exports-purge"] = {
+    "task": "supporters.tasks.privacy_exports_purge",
+    "schedule": 3600.0,
+}
+CELERY_BEAT_SCHEDULE["privacy-erasures-retry"] = {
+    "task": "supporters.tasks.privacy_erasures_retry",
+    "schedule": 3600.0,
 }
 
 # -- Proposals (campaigns/proposals/) -------------------------------------------

@@ -13,6 +13,10 @@ class DonationsConfig(AppConfig):
 
         post_migrate.connect(_seed_chart_of_accounts, sender=self)
 
+        from donations import privacy
+
+        privacy.register()  # gifts and receipts in a supporter's data export and erasure
+
         from supporters.portal import PortalSection, portal_section_register
 
         portal_section_register(PortalSection(key="gifts", order=10, render=_portal_section))

@@ -9,6 +9,8 @@ class SupportersConfig(AppConfig):
     verbose_name = _("Supporters")
 
     def ready(self) -> None:
+        # Registers the supporters' own data source (the others register from their apps).
+        from supporters import privacy  # noqa: F401
         from supporters.portal import PortalSection, portal_section_register
 
         portal_section_register(PortalSection(key="preferences", order=40, render=_preferences_section))

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
+
+from django.core.files.storage import Storage, storages
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+
+def _private_storage() -> Storage:
+    """Exports are personal data: kept where no URL serves them (the "private" storage)."""
+    return storages["private"]
 
 
 class Supporter(models.Model):
@@ -17,6 +25,8 @@ class Supporter(models.Model):
     )
     # Bumped by "sign out everywhere": a session signed with an older number is dead.
     session_generation = models.PositiveIntegerField(default=0, editable=False)
+    # Set when the person had their data erased: the row stays (gifts and receipts point to it), pseudonymised.
+    erased_at = models.DateTimeField(_("erased"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -82,3 +92,49 @@ class SignInLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class PrivacyRequest(models.Model):
+    """A supporter asked for their data or for its erasure: the request, what was done, and when.
+
+    It is the privacy-request log staff read. It names the supporter only by
+    their row (pseudonymised once erased), never by email, so it survives the
+    erasure it records.
+    """
+
+    class Kind(models.TextChoices):
+        EXPORT = "export", _("Data export")
+        ERASURE = "erasure", _("Erasure")
+
+    class Status(models.TextChoices):
+        AWAITING_CONFIRMATION = "awaiting_confirmation", _("Waiting for the emailed confirmation")
+        QUEUED = "queued", _("Queued")
+        DONE = "done", _("Done")
+        EXPIRED = "expired", _("Expired")
+        REFUSED = "refused", _("Refused")
+
+    reference = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    supporter = models.ForeignKey(Supporter, on_delete=models.PROTECT, related_name="privacy_requests")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    status = models.CharField(_("status"), max_length=24, choices=Status.choices, default=Status.QUEUED)
+    language = models.CharField(max_length=8, default="en")
+    requested_at = models.DateTimeField(_("asked"), auto_now_add=True)
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("done"), null=True, blank=True)
+    expires_at = models.DateTimeField(
+        _("link expires"), null=True, blank=True, help_text=_("The export's download link, or the confirmation link.")
+    )
+    file = models.FileField(upload_to="privacy-exports/", storage=_private_storage, blank=True, max_length=255)
+    file_deleted_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    # What was done, per data source: {"donations": {"gifts_pseudonymised": 2, ...}, ...}.
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("privacy request")
+        verbose_name_plural = _("privacy requests")
+        ordering = ["-requested_at", "-id"]
+        indexes = [models.Index(fields=["kind", "status", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.supporter_id} · {self.get_status_display()}"

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from supporters import views
+from supporters import privacy_views, views
 
 app_name = "supporters"
 
@@ -15,4 +15,15 @@ urlpatterns = [
     path("sign-out-everywhere/", views.sign_out_everywhere, name="sign_out_everywhere"),
     path("preferences/", views.preferences, name="preferences"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    # Privacy rights (supporters/privacy.py, docs/privacy.md).
+    path("privacy/", privacy_views.privacy_index, name="privacy"),
+    path("privacy/export/", privacy_views.privacy_export_request, name="privacy_export"),
+    path("privacy/export/<str:token>/", privacy_views.privacy_export_download, name="privacy_export_download"),
+    path("privacy/erase/", privacy_views.privacy_erase, name="privacy_erase"),
+    path("privacy/erase/<str:token>/", privacy_views.privacy_erase_confirm, name="privacy_erase_confirm"),
+    path(
+        "privacy/consents/<str:topic>/withdraw/",
+        privacy_views.privacy_consent_withdraw,
+        name="privacy_consent_withdraw",
+    ),
 ]

@@ -3,7 +3,8 @@
 from django.urls import path
 
 from campaigns.marches import api
+from cms.public_json import public_json
 
 urlpatterns = [
-    path("<int:pk>/status/", api.MarchStatusView.as_view(), name="marches_status"),
+    path("<int:pk>/status/", public_json(api.MarchStatusView.as_view()), name="marches_status"),
 ]

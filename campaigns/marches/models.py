@@ -465,3 +465,6 @@ class MarchCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope}:{self.key}"
+
+
+from campaigns.marches import signals  # noqa: E402, F401

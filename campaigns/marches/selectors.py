@@ -29,6 +29,15 @@ def times_key(march_id: int) -> str:
     return f"marches:{march_id}:times"
 
 
+def status_key(page_id: int) -> str:
+    """The status endpoint's cached page part (title, window, targets) of one march page or translation."""
+    return f"marches:page:{page_id}:status"
+
+
+def status_clear(page_ids: list[int]) -> None:
+    cache.delete_many([status_key(page_id) for page_id in page_ids])
+
+
 def march_counts_compute(*, march_id: int) -> dict[str, Any]:
     """The counters as the public sees them, from the counter rows and the slots (one query each)."""
     rows = list(MarchCounter.objects.filter(march_id=march_id).values("scope", "key", "registered", "calls", "letters"))

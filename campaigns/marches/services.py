@@ -41,6 +41,7 @@ from campaigns.marches.selectors import (
     times_key,
 )
 from campaigns.models import Target
+from cms.public_json import public_json_changed
 from supporters.services import email_normalize, supporter_for_email
 
 LETTER = "letter"
@@ -538,6 +539,7 @@ def counters_fold(*, march_id: int, batch: int | None = None) -> int:
 def counts_refresh(*, march_id: int) -> dict[str, Any]:
     counts = march_counts_compute(march_id=march_id)
     cache.set(counts_key(march_id), counts, settings.MARCH_COUNTS_CACHE_SECONDS)
+    public_json_changed()
     return counts
 
 
@@ -545,3 +547,63 @@ def marches_with_unfolded_rows() -> list[int]:
     ids = set(MarchParticipant.objects.filter(counted=False).values_list("march_id", flat=True).distinct())
     ids |= set(MarchAction.objects.filter(counted=False).values_list("march_id", flat=True).distinct())
     return sorted(ids)
+
+
+# -- privacy: erasure ----------------------------------------------------------------------------
+
+
+def march_participation_erase(*, supporter_id: int, scrub: Any) -> dict[str, int]:
+    """Erase a person's march participation: no name, a new room token, no more emails.
+
+    ``scrub(text) -> text`` removes the person's name and address from a text.
+    Registrations and actions stay as numbers (the counters). A letter already
+    sent keeps its text with the name removed, as a record of what reached the
+    official; a letter still queued is never sent: it and its action are
+    deleted, and taken off the counters if they had been folded in.
+    """
+    import secrets
+
+    participants = list(MarchParticipant.objects.select_for_update().filter(supporter_id=supporter_id))
+    now = timezone.now()
+    erased = letters_scrubbed = letters_dropped = 0
+    for participant in participants:
+        queued = list(
+            MarchLetter.objects.select_for_update()
+            .filter(action__participant=participant, status=MarchLetter.Status.QUEUED)
+            .select_related("action")
+        )
+        for letter in queued:
+            action = letter.action
+            if action.counted:
+                for scope, key in (("all", ""), ("region", action.region), ("target", str(action.target_id))):
+                    MarchCounter.objects.filter(march_id=action.march_id, scope=scope, key=key, letters__gt=0).update(
+                        letters=F("letters") - 1
+                    )
+            letter.delete()
+            action.delete()
+            letters_dropped += 1
+        for letter in MarchLetter.objects.select_for_update().filter(action__participant=participant):
+            subject, body = scrub(letter.subject), scrub(letter.body)
+            if (subject, body, letter.reply_to) != (letter.subject, letter.body, ""):
+                letter.subject, letter.body, letter.reply_to = subject, body, ""
+                letter.save(update_fields=["subject", "body", "reply_to"])
+                letters_scrubbed += 1
+        if participant.name or not participant.reminder_soon_sent_at:
+            participant.name = ""
+            participant.token = secrets.token_urlsafe(24)
+            participant.confirmation_sent_at = participant.confirmation_sent_at or now
+            participant.reminder_day_sent_at = participant.reminder_day_sent_at or now
+            participant.reminder_soon_sent_at = participant.reminder_soon_sent_at or now
+            participant.save(
+                update_fields=[
+                    "name", "token", "confirmation_sent_at", "reminder_day_sent_at", "reminder_soon_sent_at"
+                ]
+            )  # fmt: skip
+            erased += 1
+    for march_id in sorted({participant.march_id for participant in participants}):
+        transaction.on_commit(lambda march_id=march_id: counts_refresh(march_id=march_id))
+    return {
+        "march_registrations_pseudonymised": erased,
+        "sent_letters_scrubbed": letters_scrubbed,
+        "queued_letters_deleted": letters_dropped,
+    }

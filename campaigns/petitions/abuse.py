@@ -96,7 +96,7 @@ def petition_sign_info(page_id: int) -> SignInfo | None:
     now = time.monotonic()
     local = _sign_info_local.get(page_id)
     if local is not None and now - local[0] < SIGN_INFO_LOCAL_TTL:
-        return local[1]
+        return None if local[1] == _MISSING else local[1]
     key = _SIGN_INFO_KEY.format(page_id)
     info = cache.get(key)
     if info is None:

@@ -49,19 +49,16 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from campaigns.petitions import abuse
 from campaigns.petitions.models import Signature
 from campaigns.petitions.services import (
-    SigningRefused,
-    check_domain,
     rate_limited,
+    sign_checks,
     signature_row,
     signature_sign,
     signatures_insert,
 )
-from supporters.emails import email_domain
 
 logger = logging.getLogger(__name__)
 
@@ -149,11 +146,7 @@ def signature_accept(
         signature_sign(petition_id=petition_id, now=now, **fields)
         return
     now = now or timezone.now()
-    info = abuse.petition_sign_info(petition_id)
-    if info is None or not info.accepts(now):
-        raise SigningRefused("closed", _("This petition is not taking signatures."))
-    domain = email_domain(email.strip())
-    check_domain(domain)
+    info, domain = sign_checks(petition_id=petition_id, email=email, now=now)
     limits = abuse.rate_keys(ip=ip, domain=domain, now_s=int(now.timestamp()))
     entry = json.dumps([info.canonical_id, now.timestamp(), fields], separators=(",", ":"))
     redis = abuse.redis_client()

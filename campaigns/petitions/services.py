@@ -49,6 +49,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -65,6 +66,7 @@ from campaigns.petitions.models import (
     Signature,
 )
 from campaigns.petitions.regions import region_for
+from cms.public_json import public_json_changed
 from supporters.emails import email_canonical, email_domain
 
 _TOKEN_SALT = "campaigns.petitions.confirm"  # noqa: S105 (an HMAC salt, not a secret)
@@ -210,6 +212,17 @@ def signatures_insert(*, rows: list[list[Any]]) -> list[int]:
     return ids
 
 
+def sign_checks(*, petition_id: int, email: str, now: datetime.datetime) -> tuple[abuse.SignInfo, str]:
+    """What every signature passes before its rate limits: the petition takes signatures now, and the
+    address's domain is not disposable. Returns the petition's cached state and the domain."""
+    info = abuse.petition_sign_info(petition_id)
+    if info is None or not info.accepts(now):
+        raise SigningRefused("closed", _("This petition is not taking signatures."))
+    domain = email_domain(email.strip())
+    check_domain(domain)
+    return info, domain
+
+
 def signature_sign(
     *,
     petition_id: int,
@@ -228,11 +241,7 @@ def signature_sign(
 ) -> SignOutcome:
     """Take a signature (pending until the emailed link is confirmed). See the module docstring."""
     now = now or timezone.now()
-    info = abuse.petition_sign_info(petition_id)
-    if info is None or not info.accepts(now):
-        raise SigningRefused("closed", _("This petition is not taking signatures."))
-    domain = email_domain(email.strip())
-    check_domain(domain)
+    info, domain = sign_checks(petition_id=petition_id, email=email, now=now)
     if abuse.sign_rate_exceeded(ip=ip, domain=domain, now=now):
         raise rate_limited()
     row = signature_row(
@@ -526,6 +535,7 @@ def _after_count_change(petition_id: int) -> None:
     from campaigns.petitions import selectors
 
     total = selectors.petition_counts_refresh(petition_id=petition_id)
+    public_json_changed()  # the polled count.json and counts API answer afresh
     milestones_check(petition_id=petition_id, total=total)
 
 
@@ -741,3 +751,94 @@ def signatures_expire(*, now: datetime.datetime | None = None) -> int:
     return Signature.objects.filter(status=Signature.Status.PENDING, created_at__lt=cutoff).update(
         status=Signature.Status.EXPIRED
     )
+
+
+# -- privacy: erasure and withdrawn consents ------------------------------------------
+
+ERASED_REASON = "Erased at the signer's request"
+# Once delivered, a petition's count is a record of what was handed over: an erased signature stays in it, nameless.
+_COUNT_KEPT_STATES = (PetitionPage.State.DELIVERED, PetitionPage.State.RESPONDED)
+
+
+def _signatures_of(*, supporter_id: int, email_canonical: str) -> Any:
+    from django.db.models import Q
+
+    match = Q(supporter_id=supporter_id)
+    if email_canonical:
+        match |= Q(email_canonical=email_canonical)
+    return Signature.objects.filter(match)
+
+
+def signatures_erase(*, supporter_id: int, email_canonical: str = "") -> dict[str, int]:
+    """Erase a person's signatures: identity removed; subtracted from the count unless the petition was delivered.
+
+    A signature that was counted is taken off its petition's counter and its
+    region's tally under the counter's lock (the lock every fold takes first),
+    so a concurrent fold cannot count it again and nothing is subtracted twice:
+    an erased signature is recognised and skipped the next time.
+    """
+    erased = subtracted = 0
+    petition_ids = sorted(
+        set(
+            _signatures_of(supporter_id=supporter_id, email_canonical=email_canonical)
+            .exclude(invalidated_reason=ERASED_REASON)
+            .values_list("petition_id", flat=True)
+        )
+    )
+    for petition_id in petition_ids:
+        with transaction.atomic():
+            _counter_locked(petition_id)
+            petition = PetitionPage.objects.get(pk=petition_id)
+            keep_count = petition.state in _COUNT_KEPT_STATES
+            signatures = list(
+                _signatures_of(supporter_id=supporter_id, email_canonical=email_canonical)
+                .filter(petition_id=petition_id)
+                .exclude(invalidated_reason=ERASED_REASON)
+                .select_for_update()
+            )
+            for signature in signatures:
+                counted = signature.status == Signature.Status.CONFIRMED and signature.counted_at is not None
+                if counted and not keep_count:
+                    PetitionCounter.objects.filter(petition_id=petition_id, total__gt=0).update(
+                        total=F("total") - 1, updated_at=timezone.now()
+                    )
+                    PetitionTally.objects.filter(
+                        petition_id=petition_id, country=signature.country, region=signature.region, total__gt=0
+                    ).update(total=F("total") - 1)
+                    subtracted += 1
+                if not (keep_count and signature.status == Signature.Status.CONFIRMED):
+                    signature.status = Signature.Status.INVALIDATED
+                    signature.invalidated_at = timezone.now()
+                    signature.invalidated_by = None
+                signature.invalidated_reason = ERASED_REASON
+                signature.name = ""
+                signature.email = f"erased-{signature.pk}@invalid"
+                signature.email_canonical = f"erased-{signature.pk}@invalid"
+                signature.email_domain = ""
+                signature.postcode = ""
+                signature.city = ""
+                signature.comment = ""
+                signature.public = False
+                signature.updates = False
+                signature.ip = None
+                signature.save()
+                erased += 1
+        # Once committed (the erasure is one transaction): the cached count, regions and wall, the cached pages.
+        transaction.on_commit(lambda petition_id=petition_id: _after_count_change(petition_id))
+    return {"signatures_erased": erased, "signatures_subtracted_from_counts": subtracted}
+
+
+def signatures_public_withdraw(*, supporter_id: int) -> int:
+    """The person no longer wants to be shown: their signatures leave every wall at once."""
+    petition_ids = sorted(
+        set(Signature.objects.filter(supporter_id=supporter_id, public=True).values_list("petition_id", flat=True))
+    )
+    changed = Signature.objects.filter(supporter_id=supporter_id, public=True).update(public=False)
+    for petition_id in petition_ids:
+        transaction.on_commit(lambda petition_id=petition_id: _after_count_change(petition_id))
+    return changed
+
+
+def signatures_updates_withdraw(*, supporter_id: int) -> int:
+    """The person no longer wants petition updates: no milestone email reaches them."""
+    return Signature.objects.filter(supporter_id=supporter_id, updates=True).update(updates=False)

@@ -35,6 +35,7 @@ from campaigns.petitions.services import (
     updates_stop_token,
 )
 from cms.http import client_ip
+from cms.public_json import public_json
 
 
 def _live_petition(page_id: int) -> PetitionPage:
@@ -83,11 +84,25 @@ def sign(request: HttpRequest, page_id: int) -> HttpResponse:
     """The form's POST: the sign path. On success, a redirect and nothing else (no session, no message)."""
     form, status = _sign(request, page_id, _signable(page_id), source=Signature.Source.FORM)
     if status == 0:
-        return HttpResponseRedirect(reverse("campaigns:petitions_thanks", kwargs={"page_id": page_id}))
+        return HttpResponseRedirect(_thanks_url(page_id))
     page = _live_petition(page_id)
     context = page.get_context(request)
     context["form"] = form
     return TemplateResponse(request, page.get_template(request), context, status=status)
+
+
+_thanks_urls: dict[tuple[int, str], str] = {}
+
+
+def _thanks_url(page_id: int) -> str:
+    """The thanks page's address in the current language (routes are fixed while the process runs)."""
+    key = (page_id, get_language() or "")
+    url = _thanks_urls.get(key)
+    if url is None:
+        if len(_thanks_urls) > 10_000:
+            _thanks_urls.clear()
+        url = _thanks_urls[key] = reverse("campaigns:petitions_thanks", kwargs={"page_id": page_id})
+    return url
 
 
 @require_GET
@@ -173,6 +188,7 @@ def _json(data: dict[str, Any]) -> JsonResponse:
     return response
 
 
+@public_json
 @require_GET
 def count_json(request: HttpRequest, page_id: int) -> JsonResponse:
     """The confirmed count, from the cached counters."""
@@ -182,6 +198,7 @@ def count_json(request: HttpRequest, page_id: int) -> JsonResponse:
     return _json(info)
 
 
+@public_json
 @require_GET
 def regions_json(request: HttpRequest, page_id: int) -> JsonResponse:
     """Confirmed signatures by country and region, from the tallies (cached)."""

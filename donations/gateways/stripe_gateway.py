@@ -118,8 +118,8 @@ class _PortalCalls:
         # Invoices during the pause are voided (nothing is owed later); collection resumes the day before the charge.
         resumes_at = _noon(resumes_on - timedelta(days=1))
         params = {"pause_collection": {"behavior": "void", "resumes_at": resumes_at}}
-        change = self._change(recurring.subscription_id, params, idempotency_key)
-        return SubscriptionChange(status="paused", next_charge_on=resumes_on if change else None)
+        self._change(recurring.subscription_id, params, idempotency_key)
+        return SubscriptionChange(status="paused", next_charge_on=resumes_on)
 
     def subscription_resume(self, recurring: RecurringGift, *, idempotency_key: str) -> SubscriptionChange:
         return self._change(recurring.subscription_id, {"pause_collection": ""}, idempotency_key)

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("supporters", "0002_signin"),
+        ("supporters", "0003_privacy_requests"),
     ]
 
     operations = [
