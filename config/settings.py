@@ -390,6 +390,12 @@ CELERY_BEAT_SCHEDULE["ledger-checkpoint"] = {
 }
 # The tax sentence printed on every receipt; empty means a neutral default, translated.
 RECEIPT_TAX_STATEMENT = env.str("RECEIPT_TAX_STATEMENT", "")
+CELERY_BEAT_SCHEDULE["card-expiry-warnings"] = {
+    "task": "donations.tasks.card_expiry_warnings_send",
+    "schedule": 86_400.0,
+}
+# How long the update-card link in a dunning email works, in days.
+PORTAL_CARD_LINK_DAYS = env.int("PORTAL_CARD_LINK_DAYS", 30, minimum=1, maximum=90)
 CELERY_BEAT_SCHEDULE["receipt-statements-after-year-end"] = {
     "task": "donations.tasks.statement_batch_after_year_end",
     "schedule": 86_400.0,

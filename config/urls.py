@@ -9,6 +9,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from campaigns import portal as campaigns_portal
 from cms import views as cms_views
 from donations import views as donation_views
 
@@ -35,6 +36,8 @@ urlpatterns += i18n_patterns(
     path("receipts/", include("donations.receipts.urls")),
     path("transparency/", include("donations.ledger.public_urls")),
     path("act/", include("campaigns.urls")),
+    path("account/gifts/", include("donations.portal.urls")),
+    path("account/activism/", campaigns_portal.activism, name="activism"),
     path("account/", include("supporters.urls")),
     path("", include(wagtail_urls)),
     prefix_default_language=False,

@@ -20,6 +20,24 @@ class DonationsConfig(AppConfig):
 
         privacy.register()  # gifts and receipts in a supporter's data export and erasure
 
+        from supporters.portal import PortalSection, portal_section_register
+
+        portal_section_register(PortalSection(key="gifts", order=10, render=_portal_section))
+
+
+def _portal_section(request, supporter) -> str:
+    """The account page's giving section: how many gifts, and the way to the history and the card."""
+    from django.template.loader import render_to_string
+
+    from donations.portal.selectors import supporter_donations
+    from donations.services.cards import supporter_live_gifts
+
+    context = {
+        "gift_count": supporter_donations(supporter).count(),
+        "monthly_count": supporter_live_gifts(supporter).count(),
+    }
+    return render_to_string("donations/portal/_section.html", context, request=request)
+
 
 def _seed_chart_of_accounts(sender: AppConfig, using: str = "default", **kwargs: object) -> None:
     """After migrating, the chart of accounts exists for every currency and gateway (only what is missing)."""

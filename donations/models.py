@@ -130,7 +130,20 @@ class RecurringGift(Designated):
     subscription_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
     price_id = models.CharField(max_length=255, blank=True)
     customer_id = models.CharField(max_length=255, blank=True)
-    next_charge_on = models.DateField(null=True, blank=True, help_text=_("Sandbox only: the next monthly charge."))
+    next_charge_on = models.DateField(null=True, blank=True, help_text=_("The next monthly charge, as last known."))
+    day_of_month = models.PositiveSmallIntegerField(
+        _("day of the month"), null=True, blank=True, help_text=_("The day the donor chose for the charge (1 to 28).")
+    )
+    paused_until = models.DateField(_("paused until"), null=True, blank=True)
+    past_due_since = models.DateTimeField(
+        _("past due since"), null=True, blank=True, help_text=_("When the gateway's last retry of a payment failed.")
+    )
+    failed_attempts = models.PositiveSmallIntegerField(
+        default=0, help_text=_("Failed tries of the instalment now due (the sandbox's retry schedule).")
+    )
+    payment_card = models.ForeignKey(
+        "donations.PaymentCard", null=True, blank=True, on_delete=models.SET_NULL, related_name="recurring_gifts"
+    )
     language = models.CharField(max_length=8, default="en")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -142,6 +155,10 @@ class RecurringGift(Designated):
         constraints = [
             models.CheckConstraint(condition=Q(amount_minor__gt=0), name="recurring_amount_positive"),
             models.CheckConstraint(condition=Q(currency__in=SUPPORTED_CURRENCIES), name="recurring_currency_supported"),
+            models.CheckConstraint(
+                condition=Q(day_of_month__isnull=True) | Q(day_of_month__gte=1, day_of_month__lte=28),
+                name="recurring_day_of_month_1_28",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -354,6 +371,15 @@ class DonationEvent(models.Model):
         SUBSCRIPTION_UPDATED = "subscription_updated", _("Monthly gift updated")
         SUBSCRIPTION_CANCELED = "subscription_canceled", _("Monthly gift canceled")
         PAYOUT_PAID = "payout_paid", _("Payout paid to the bank")
+        AMOUNT_CHANGED = "amount_changed", _("Monthly amount changed by the donor")
+        DAY_CHANGED = "day_changed", _("Day of the month changed by the donor")
+        PAUSED = "paused", _("Monthly gift paused by the donor")
+        RESUMED = "resumed", _("Monthly gift resumed by the donor")
+        CANCELED_BY_DONOR = "canceled_by_donor", _("Monthly gift canceled by the donor")
+        CARD_UPDATED = "card_updated", _("Card updated by the donor")
+        PAYMENT_FAILED_NOTICE = "payment_failed_notice", _("Failed payment email sent")
+        CARD_EXPIRY_WARNING = "card_expiry_warning", _("Card expiry warning sent")
+        PAST_DUE = "past_due", _("Final retry failed: monthly gift past due")
 
     key = models.CharField(max_length=255, unique=True)
     kind = models.CharField(max_length=32, choices=Kind.choices)
@@ -428,6 +454,35 @@ class GatewayCustomer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.gateway}:{self.customer_id}"
+
+
+class PaymentCard(models.Model):
+    """A card saved at the gateway that pays a supporter's monthly gifts: brand, last four and expiry only."""
+
+    supporter = models.ForeignKey(Supporter, on_delete=models.PROTECT, related_name="+")
+    gateway = models.CharField(max_length=16, choices=GatewayName.choices)
+    payment_method_id = models.CharField(max_length=255)
+    brand = models.CharField(max_length=32, blank=True)
+    last4 = models.CharField(max_length=4, blank=True)
+    exp_month = models.PositiveSmallIntegerField(null=True, blank=True)
+    exp_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    # The expiry ("2027-01") the 30-day warning was sent for: once per card and expiry.
+    expiry_warned_for = models.CharField(max_length=7, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("saved card")
+        verbose_name_plural = _("saved cards")
+        constraints = [
+            models.UniqueConstraint(fields=["gateway", "payment_method_id"], name="payment_card_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.brand} •••• {self.last4}"
+
+    @property
+    def expiry_key(self) -> str:
+        return f"{self.exp_year:04d}-{self.exp_month:02d}" if self.exp_year and self.exp_month else ""
 
 
 class RefundRequest(models.Model):

@@ -22,7 +22,15 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from donations.ledger.models import DonorSalt
-from donations.models import Donation, DonationEvent, DonorSurvey, GatewayCustomer, RecurringGift, WebhookEvent
+from donations.models import (
+    Donation,
+    DonationEvent,
+    DonorSurvey,
+    GatewayCustomer,
+    PaymentCard,
+    RecurringGift,
+    WebhookEvent,
+)
 from donations.receipts.models import AnnualStatement, Receipt
 from supporters.models import Consent, Supporter
 from supporters.privacy import DataSource, ErasureContext, data_source_register, rows, scrub_json, scrub_text
@@ -104,6 +112,10 @@ def _export(supporter: Supporter) -> dict[str, list[dict[str, Any]]]:
             DonorSurvey.objects.filter(supporter=supporter).order_by("created_at"),
             ["age_band", "gender", "country.code", "city", "created_at"],
         ),
+        "saved_cards": rows(
+            PaymentCard.objects.filter(supporter=supporter).order_by("created_at"),
+            ["gateway", "brand", "last4", "exp_month", "exp_year", "created_at"],
+        ),
         "payment_processor_customers": rows(
             GatewayCustomer.objects.filter(supporter=supporter).order_by("gateway"), ["gateway", "customer_id"]
         ),
@@ -183,6 +195,15 @@ def _erase(supporter: Supporter, context: ErasureContext) -> dict[str, int]:
         document.pdf = ""
         document.save(update_fields=["pdf"])
         pdfs += 1
+    # The saved cards' brand, last four and expiry (portal and dunning) go; the card-change timeline loses them.
+    recurring.exclude(payment_card=None).update(payment_card=None)
+    cards, _detail = PaymentCard.objects.filter(supporter=supporter).delete()
+    card_changes = DonationEvent.objects.filter(
+        recurring_gift__supporter=supporter, kind=DonationEvent.Kind.CARD_UPDATED
+    )
+    for event in card_changes:
+        event.detail = {key: value for key, value in event.detail.items() if key not in ("card", "replaced")}
+        event.save(update_fields=["detail"])
     surveys, _detail = DonorSurvey.objects.filter(supporter=supporter).delete()
     customer_rows, _detail = customers.delete()
     salts, _detail = DonorSalt.objects.filter(supporter=supporter).delete()
@@ -200,6 +221,7 @@ def _erase(supporter: Supporter, context: ErasureContext) -> dict[str, int]:
         "receipts_kept": Receipt.objects.filter(donation__supporter=supporter).count(),
         "receipt_and_statement_pdfs_deleted": pdfs,
         "survey_answers_deleted": surveys,
+        "saved_cards_deleted": cards,
         "processor_customers_deleted": customer_rows,
         "webhook_payloads_scrubbed": payloads,
         "gift_timeline_entries_scrubbed": timeline,

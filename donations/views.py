@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -328,11 +329,14 @@ def _pay_sandbox(request: HttpRequest, donation: Donation) -> HttpResponse:
     form = SandboxCardForm(request.POST or None)
     payment_error = ""
     if request.method == "POST" and form.is_valid():
-        card: SandboxCard = form.cleaned_data["number"]
+        expiry = form.cleaned_data["expiry"]
+        card: SandboxCard = replace(form.cleaned_data["number"], exp_month=expiry.month, exp_year=expiry.year)
         request.session[f"sandbox-card:{donation.reference}"] = {
             "brand": card.brand,
             "last4": card.last4,
             "outcome": card.outcome.value,
+            "exp_month": card.exp_month,
+            "exp_year": card.exp_year,
         }
         outcome = SandboxGateway().pay(donation, card)
         if outcome == Outcome.AUTHENTICATE:
@@ -356,7 +360,13 @@ def authenticate(request: HttpRequest, reference: uuid.UUID) -> HttpResponse:
     if donation.paid:
         return redirect("donations:thanks", reference=reference)
     if request.method == "POST":
-        card = SandboxCard(outcome=Outcome(card_data["outcome"]), brand=card_data["brand"], last4=card_data["last4"])
+        card = SandboxCard(
+            outcome=Outcome(card_data["outcome"]),
+            brand=card_data["brand"],
+            last4=card_data["last4"],
+            exp_month=card_data.get("exp_month"),
+            exp_year=card_data.get("exp_year"),
+        )
         passed = request.POST.get("result") == "pass"
         SandboxGateway().authenticate(donation, passed=passed, card=card)
         if passed:

@@ -96,10 +96,19 @@ class DonationViewSet(ModelViewSet):
 class RecurringGiftFilterSet(WagtailFilterSet):
     status = django_filters.MultipleChoiceFilter(choices=RecurringGift.Status.choices, label=_("Status"))
     currency = django_filters.ChoiceFilter(choices=[(c, c) for c in SUPPORTED_CURRENCIES], label=_("Currency"))
+    past_due = django_filters.BooleanFilter(
+        label=_("Past due (the gateway's last retry failed)"), method="filter_past_due"
+    )
 
     class Meta:
         model = RecurringGift
         fields = ["status", "currency", "gateway"]
+
+    def filter_past_due(self, queryset: QuerySet[RecurringGift], name: str, value: bool | None):
+        if value is None:
+            return queryset
+        past_due = Q(status=RecurringGift.Status.PAST_DUE)
+        return queryset.filter(past_due) if value else queryset.exclude(past_due)
 
 
 class RecurringGiftViewSet(ModelViewSet):
@@ -121,10 +130,12 @@ class RecurringGiftViewSet(ModelViewSet):
         Column("status", label=_("Status"), accessor="get_status_display", sort_key="status"),
         Column("designation", label=_("For"), accessor="designation_label"),
         DateColumn("created_at", label=_("Started"), sort_key="created_at"),
+        DateColumn("past_due_since", label=_("Past due since"), sort_key="past_due_since"),
     ]
     inspect_view_fields = [
         "reference", "supporter", "amount_minor", "currency", "fee_covered_minor", "status", "gateway",
-        "subscription_id", "next_charge_on", "canceled_at", "created_at",
+        "subscription_id", "next_charge_on", "day_of_month", "paused_until", "past_due_since", "payment_card",
+        "canceled_at", "created_at",
     ]  # fmt: skip
 
     def get_queryset(self, request: Any) -> QuerySet[RecurringGift]:

@@ -32,3 +32,17 @@ class SignInForm(forms.Form):
         self.helper.disable_csrf = True
         # Moved off-screen and hidden from assistive technology (the donation form's style).
         self.helper.layout = Layout("email", "next", Div("website", css_class="donate-website", aria_hidden="true"))
+
+
+class PreferencesForm(forms.Form):
+    """One checkbox per communication topic: ticked means opted in."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from supporters.preferences import TOPICS
+
+        super().__init__(*args, **kwargs)
+        for topic in TOPICS:
+            self.fields[topic.key] = forms.BooleanField(label=topic.label, help_text=topic.wording, required=False)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True

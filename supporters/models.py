@@ -45,6 +45,8 @@ class Consent(models.Model):
         EMAIL_UPDATES = "email_updates", _("Email updates")
         PUBLIC_DISPLAY = "public_display", _("Shown publicly")
         DEMOGRAPHICS = "demographics", _("Demographic questions")
+        PETITION_UPDATES = "petition_updates", _("Updates on petitions signed")
+        ACTION_ALERTS = "action_alerts", _("Invitations to act")
 
     supporter = models.ForeignKey(Supporter, on_delete=models.CASCADE, related_name="consents")
     topic = models.CharField(max_length=32, choices=Topic.choices)

@@ -13,6 +13,8 @@ urlpatterns = [
     path("sign-in/<str:token>/", views.sign_in_confirm, name="sign_in_confirm"),
     path("sign-out/", views.sign_out, name="sign_out"),
     path("sign-out-everywhere/", views.sign_out_everywhere, name="sign_out_everywhere"),
+    path("preferences/", views.preferences, name="preferences"),
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     # Privacy rights (supporters/privacy.py, docs/privacy.md).
     path("privacy/", privacy_views.privacy_index, name="privacy"),
     path("privacy/export/", privacy_views.privacy_export_request, name="privacy_export"),

@@ -12,14 +12,18 @@ from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
 from supporters import signin
 from supporters.auth import current_supporter, safe_next_path, supporter_required, supporter_sign_in, supporter_sign_out
-from supporters.forms import SignInForm
+from supporters.forms import PreferencesForm, SignInForm
+from supporters.portal import portal_sections_render
+from supporters.preferences import TOPICS, preferences_current, preferences_set
 from supporters.services import email_normalize
 from supporters.tasks import sign_in_link_send
+from supporters.unsubscribe import unsubscribe_read
 
 
 def _rate_per_email(group: str, request: HttpRequest) -> str:
@@ -115,8 +119,49 @@ def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
 @never_cache
 @supporter_required
 def account(request: HttpRequest) -> HttpResponse:
+    supporter = current_supporter(request)
     return render(
         request,
         "supporters/account.html",
-        {"supporter": current_supporter(request), "session_hours": settings.SUPPORTER_SESSION_SECONDS // 3600},
+        {
+            "supporter": supporter,
+            "session_hours": settings.SUPPORTER_SESSION_SECONDS // 3600,
+            "sections": portal_sections_render(request, supporter),
+        },
     )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@supporter_required
+def preferences(request: HttpRequest) -> HttpResponse:
+    """Communication preferences: opt in or out per topic; each change is a new Consent row."""
+    supporter = current_supporter(request)
+    current = preferences_current(supporter)
+    form = PreferencesForm(request.POST or None, initial=current)
+    if request.method == "POST" and form.is_valid():
+        changed = preferences_set(supporter=supporter, choices=form.cleaned_data, source="portal")
+        if changed:
+            messages.success(request, _("Your choices are saved."))
+        else:
+            messages.info(request, _("Nothing needed to change."))
+        return redirect("supporters:preferences")
+    return render(request, "supporters/preferences.html", {"form": form, "supporter": supporter})
+
+
+@never_cache
+@csrf_exempt  # the signed token is the authority; mail providers POST without our cookie (RFC 8058)
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows a confirm button; POST (that button, or a mail provider's one-click) unsubscribes."""
+    found = unsubscribe_read(token)
+    if found is None:
+        return render(request, "supporters/unsubscribe.html", {"invalid": True}, status=400)
+    supporter, topic = found
+    label = next(t.label for t in TOPICS if t.key == topic)
+    done = request.method == "POST"
+    if done:
+        preferences_set(supporter=supporter, choices={topic: False}, source="unsubscribe")
+    response = render(request, "supporters/unsubscribe.html", {"topic_label": label, "done": done, "token": token})
+    response["Referrer-Policy"] = "same-origin"
+    return response

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from donations.gateways.base import Gateway, GatewayError, PaymentSetup, RefundResult
+from donations.gateways.base import (
+    CardDetails,
+    CardSetup,
+    Gateway,
+    GatewayError,
+    PaymentSetup,
+    RefundResult,
+    SubscriptionChange,
+)
 
 
 def default_gateway_name() -> str:
@@ -24,4 +32,14 @@ def gateway_for(name: str) -> Gateway:
     raise GatewayError(f"No payment gateway called {name!r}.")
 
 
-__all__ = ["Gateway", "GatewayError", "PaymentSetup", "RefundResult", "default_gateway_name", "gateway_for"]
+__all__ = [
+    "CardDetails",
+    "CardSetup",
+    "Gateway",
+    "GatewayError",
+    "PaymentSetup",
+    "RefundResult",
+    "SubscriptionChange",
+    "default_gateway_name",
+    "gateway_for",
+]

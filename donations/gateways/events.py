@@ -132,6 +132,11 @@ def normalize(payload: dict[str, Any], *, gateway: str) -> list[GatewayEvent]:
                 card_brand=card.get("brand") or "",
                 card_last4=card.get("last4") or "",
                 payment_method_type=(obj.get("payment_method_details") or {}).get("type") or "",
+                detail={
+                    "payment_method": _ref(obj.get("payment_method")) or "",
+                    "exp_month": card.get("exp_month"),
+                    "exp_year": card.get("exp_year"),
+                },
             )
         ]
     if event_type == "charge.refunded":
@@ -172,9 +177,20 @@ def normalize(payload: dict[str, Any], *, gateway: str) -> list[GatewayEvent]:
                 if event_type == "invoice.payment_failed"
                 else obj.get("amount_paid"),
                 currency=_currency(obj.get("currency")),
+                detail={
+                    "attempt_count": obj.get("attempt_count"),
+                    # None after the gateway's final try: no retry is scheduled.
+                    "next_payment_attempt": obj.get("next_payment_attempt"),
+                    "final": "next_payment_attempt" in obj and obj.get("next_payment_attempt") is None,
+                }
+                if event_type == "invoice.payment_failed"
+                else {},
             )
         ]
     if event_type.startswith("customer.subscription."):
+        status = obj.get("status") or ""
+        if status == "active" and obj.get("pause_collection"):
+            status = "paused"  # Stripe keeps a paused subscription "active", with pause_collection set
         return [
             GatewayEvent(
                 **base,
@@ -182,7 +198,8 @@ def normalize(payload: dict[str, Any], *, gateway: str) -> list[GatewayEvent]:
                 if event_type == "customer.subscription.deleted"
                 else Kind.SUBSCRIPTION_STATUS,
                 subscription=obj["id"],
-                status=obj.get("status") or "",
+                status=status,
+                detail={"resumes_at": (obj.get("pause_collection") or {}).get("resumes_at")},
             )
         ]
     # payout.paid

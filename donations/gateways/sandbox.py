@@ -8,7 +8,8 @@ ledger later) runs exactly as it does with Stripe:
 - 4000 0000 0000 0002 is declined;
 - 4000 0025 0000 3155 asks for authentication, which the donor passes or
   fails on a page of ours;
-- 4000 0000 0000 0259 succeeds and is disputed later.
+- 4000 0000 0000 0259 succeeds and is disputed later;
+- 4000 0000 0000 0341 is saved as a card for monthly gifts, and declined whenever it is charged.
 
 The card number is checked and dropped: only the brand and last four digits
 travel on, in the events.
@@ -20,11 +21,23 @@ import enum
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
+from dateutil.relativedelta import relativedelta
 from django.conf import settings
+from django.utils import timezone
 
-from donations.gateways.base import Gateway, PaymentSetup, RefundResult
+from donations.gateways.base import (
+    CardDetails,
+    CardSetup,
+    Gateway,
+    GatewayError,
+    PaymentSetup,
+    RefundResult,
+    SubscriptionChange,
+    charge_date_on_day,
+)
 
 if TYPE_CHECKING:
     from donations.models import Donation, RecurringGift
@@ -38,6 +51,8 @@ class Outcome(enum.Enum):
     DECLINE = "decline"
     AUTHENTICATE = "authenticate"
     DISPUTE = "dispute"
+    # Saved without trouble, declined whenever it is charged (Stripe's 4000 0000 0000 0341).
+    FAIL_LATER = "faillater"
 
 
 TEST_CARDS: dict[str, Outcome] = {
@@ -45,7 +60,13 @@ TEST_CARDS: dict[str, Outcome] = {
     "4000000000000002": Outcome.DECLINE,
     "4000002500003155": Outcome.AUTHENTICATE,
     "4000000000000259": Outcome.DISPUTE,
+    "4000000000000341": Outcome.FAIL_LATER,
 }
+
+
+# After a failed monthly payment the sandbox tries again this many days later (then again, and so on);
+# the try after the last of these is the final one, as with Stripe's default of four tries.
+RETRY_DAYS = (3, 5, 7)
 
 
 @dataclass(frozen=True)
@@ -53,6 +74,26 @@ class SandboxCard:
     outcome: Outcome
     brand: str
     last4: str
+    exp_month: int | None = None
+    exp_year: int | None = None
+
+    @property
+    def payment_method_id(self) -> str:
+        """The pretend processor's id for this saved card: it names the test card's behaviour, never the number."""
+        return f"pm_sbx_{self.outcome.value}_{self.last4}_{self.exp_month or 0:02d}{(self.exp_year or 0) % 100:02d}"
+
+
+def saved_card_outcome(payment_method_id: str) -> Outcome:
+    """How a saved sandbox card behaves when a monthly gift charges it."""
+    parts = payment_method_id.split("_")
+    try:
+        return Outcome(parts[2])
+    except (IndexError, ValueError):
+        return Outcome.SUCCEED
+
+
+def _epoch(day: date) -> int:
+    return int(datetime(day.year, day.month, day.day, 12, tzinfo=UTC).timestamp())
 
 
 def luhn_valid(number: str) -> bool:
@@ -131,11 +172,79 @@ class SandboxGateway(Gateway):
         )
         return RefundResult(refund_id=refund_id, total_refunded_minor=total)
 
+    # -- monthly gifts changed in the portal: answered at once, reported as Stripe would --------
+
+    def _subscription_updated(self, recurring: RecurringGift, key: str, **fields: Any) -> None:
+        obj = {"id": recurring.subscription_id, "object": "subscription", "status": "active", "pause_collection": None}
+        obj.update(fields)
+        event = "customer.subscription.deleted" if obj["status"] == "canceled" else "customer.subscription.updated"
+        self.emit(event, obj, event_id=_id("evt", recurring.subscription_id, key))
+
+    def subscription_change_amount(
+        self, recurring: RecurringGift, *, amount_minor: int, idempotency_key: str
+    ) -> SubscriptionChange:
+        price = _id("price", recurring.currency, amount_minor)
+        status = recurring.gateway_status or "active"
+        self._subscription_updated(recurring, idempotency_key, status=status)
+        return SubscriptionChange(status=status, next_charge_on=recurring.next_charge_on, price_id=price)
+
+    def subscription_change_day(
+        self, recurring: RecurringGift, *, day: int, idempotency_key: str
+    ) -> SubscriptionChange:
+        next_on = charge_date_on_day(day=day, scheduled=recurring.next_charge_on, today=timezone.localdate())
+        status = recurring.gateway_status or "active"
+        self._subscription_updated(recurring, idempotency_key, status=status)
+        return SubscriptionChange(status=status, next_charge_on=next_on)
+
+    def subscription_pause(
+        self, recurring: RecurringGift, *, resumes_on: date, idempotency_key: str
+    ) -> SubscriptionChange:
+        pause = {"behavior": "void", "resumes_at": _epoch(resumes_on)}
+        self._subscription_updated(recurring, idempotency_key, pause_collection=pause)
+        return SubscriptionChange(status="paused", next_charge_on=resumes_on)
+
+    def subscription_resume(self, recurring: RecurringGift, *, idempotency_key: str) -> SubscriptionChange:
+        today = timezone.localdate()
+        next_on = recurring.next_charge_on or today + relativedelta(months=1)
+        # The months skipped by the pause come back: the next charge is the first one on the usual day.
+        while next_on - relativedelta(months=1) > today:
+            next_on -= relativedelta(months=1)
+        self._subscription_updated(recurring, idempotency_key)
+        return SubscriptionChange(status="active", next_charge_on=next_on)
+
+    def subscription_cancel(self, recurring: RecurringGift, *, idempotency_key: str) -> SubscriptionChange:
+        self._subscription_updated(recurring, idempotency_key, status="canceled")
+        return SubscriptionChange(status="canceled")
+
+    def card_setup_start(self, supporter: Supporter, *, customer_id: str, idempotency_key: str) -> CardSetup:
+        setup = _id("seti", idempotency_key)
+        return CardSetup(setup_id=setup, client_secret=f"{setup}_secret_{uuid.uuid4().hex}")
+
+    def card_setup_finish(self, setup_id: str, *, customer_id: str) -> CardDetails:
+        raise GatewayError("The sandbox saves cards from its own form (card_save).")
+
+    def card_save(self, card: SandboxCard) -> CardDetails:
+        """The donor typed a test card into the sandbox's update-card form."""
+        if card.outcome in (Outcome.DECLINE,):
+            raise GatewayError("Your card was declined.", code="card_declined")
+        return CardDetails(
+            payment_method_id=card.payment_method_id,
+            brand=card.brand,
+            last4=card.last4,
+            exp_month=card.exp_month,
+            exp_year=card.exp_year,
+        )
+
+    def subscriptions_card_set(
+        self, recurrings: list[RecurringGift], *, customer_id: str, payment_method_id: str, idempotency_key: str
+    ) -> None:
+        return None  # the pretend processor charges whatever card the gift names
+
     # -- what the donor does on our test-mode pages --------------------------
 
     def pay(self, donation: Donation, card: SandboxCard) -> Outcome:
         """Charge a test card for this gift, emitting what Stripe would."""
-        if card.outcome == Outcome.DECLINE:
+        if card.outcome in (Outcome.DECLINE, Outcome.FAIL_LATER):
             self._fail(donation, code="card_declined", message="Your card was declined.")
         elif card.outcome == Outcome.AUTHENTICATE:
             self.emit(
@@ -181,11 +290,39 @@ class SandboxGateway(Gateway):
         dispute = self._dispute(donation, "won" if won else "lost")
         self.emit("charge.dispute.closed", dispute, event_id=_id("evt", dispute["id"], "closed"))
 
-    def renew(self, recurring: RecurringGift, *, period: str) -> None:
-        """Charge one month of a monthly gift (``period`` like "2026-12"): invoice.paid once per period."""
+    def renew(self, recurring: RecurringGift, *, period: str, attempt: int = 1) -> bool:
+        """Charge one month of a monthly gift (``period`` like "2026-12"): invoice.paid once per period.
+
+        A saved card that declines gives invoice.payment_failed instead, with the
+        time of the next try (``RETRY_DAYS``), or none after the final try; the
+        subscription turns past_due, then unpaid. Returns whether it was paid.
+        """
         invoice = _id("in", recurring.subscription_id, period)
         intent = _id("pi", invoice)
         charge = _id("ch", intent)
+        card = recurring.payment_card
+        if card is not None and saved_card_outcome(card.payment_method_id) in (Outcome.DECLINE, Outcome.FAIL_LATER):
+            final = attempt > len(RETRY_DAYS)
+            next_try = None if final else int(time.time()) + RETRY_DAYS[attempt - 1] * 86_400
+            self.emit(
+                "invoice.payment_failed",
+                {
+                    "id": invoice,
+                    "object": "invoice",
+                    "subscription": recurring.subscription_id,
+                    "payment_intent": intent,
+                    "amount_due": recurring.amount_minor,
+                    "currency": recurring.currency.lower(),
+                    "status": "open",
+                    "attempt_count": attempt,
+                    "next_payment_attempt": next_try,
+                },
+                event_id=_id("evt", invoice, "failed", attempt),
+            )
+            self._subscription_updated(recurring, f"{invoice}:{attempt}", status="unpaid" if final else "past_due")
+            return False
+        if attempt > 1:
+            self._subscription_updated(recurring, f"{invoice}:paid")
         self.emit(
             "invoice.paid",
             {
@@ -200,6 +337,7 @@ class SandboxGateway(Gateway):
             },
             event_id=_id("evt", invoice, "paid"),
         )
+        return True
 
     # -- events ------------------------------------------------------------------
 
@@ -244,7 +382,12 @@ class SandboxGateway(Gateway):
             "status": "succeeded",
         }
         if card is not None:
-            charge["payment_method_details"] = {"type": "card", "card": {"brand": card.brand, "last4": card.last4}}
+            charge["payment_method"] = card.payment_method_id
+            charge["payment_method_details"] = {
+                "type": "card",
+                "card": {"brand": card.brand, "last4": card.last4, "exp_month": card.exp_month,
+                         "exp_year": card.exp_year},
+            }  # fmt: skip
             charge["balance_transaction"] = {
                 "id": _id("txn", charge["id"]),
                 "object": "balance_transaction",

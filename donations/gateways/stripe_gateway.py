@@ -9,12 +9,23 @@ PaymentIntent id per gift, set under a row lock).
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import stripe
 from django.conf import settings
+from django.utils import timezone
 
-from donations.gateways.base import Gateway, GatewayError, PaymentSetup, RefundResult
+from donations.gateways.base import (
+    CardDetails,
+    CardSetup,
+    Gateway,
+    GatewayError,
+    PaymentSetup,
+    RefundResult,
+    SubscriptionChange,
+    charge_date_on_day,
+)
 
 if TYPE_CHECKING:
     from donations.models import Donation, RecurringGift
@@ -38,7 +49,168 @@ def _fail(exc: stripe.StripeError) -> GatewayError:
     return GatewayError(exc.user_message or str(exc) or "Stripe refused the request.", code=exc.code or "")
 
 
-class StripeGateway(Gateway):
+def _noon(day: date) -> int:
+    return int(datetime(day.year, day.month, day.day, 12, tzinfo=UTC).timestamp())
+
+
+def _period_end(subscription: Any) -> date | None:
+    """When the subscription next bills: the end of its trial (a moved day) or of its current period."""
+    data = subscription.to_dict() if hasattr(subscription, "to_dict") else dict(subscription)
+    when = data.get("trial_end") if data.get("status") == "trialing" else None
+    when = when or data.get("current_period_end")
+    return datetime.fromtimestamp(int(when), tz=UTC).date() if when else None
+
+
+class _PortalCalls:
+    """The portal's subscription and card calls (mixed into StripeGateway)."""
+
+    client: stripe.StripeClient
+    emulated: bool
+
+    def _change(self, subscription_id: str, params: dict[str, Any], key: str) -> SubscriptionChange:
+        try:
+            subscription = self.client.v1.subscriptions.update(
+                subscription_id, params=params, options={"idempotency_key": key}
+            )
+        except stripe.StripeError as exc:
+            raise _fail(exc) from exc
+        status = subscription.status
+        if status == "active" and subscription.to_dict().get("pause_collection"):
+            status = "paused"
+        return SubscriptionChange(status=status, next_charge_on=_period_end(subscription))
+
+    def subscription_change_amount(
+        self, recurring: RecurringGift, *, amount_minor: int, idempotency_key: str
+    ) -> SubscriptionChange:
+        """A new monthly price for the new amount replaces the old one on the subscription's one item."""
+        try:
+            subscription = self.client.v1.subscriptions.retrieve(recurring.subscription_id)
+            item = subscription["items"].data[0].id
+            price_id = self._recurring_price_for(recurring.currency, amount_minor, idempotency_key)
+        except stripe.StripeError as exc:
+            raise _fail(exc) from exc
+        if self.emulated:
+            params: dict[str, Any] = {"items": [{"id": item, "plan": price_id}]}
+        else:
+            params = {"items": [{"id": item, "price": price_id}], "proration_behavior": "none"}
+        change = self._change(recurring.subscription_id, params, idempotency_key)
+        return SubscriptionChange(status=change.status, next_charge_on=change.next_charge_on, price_id=price_id)
+
+    def subscription_change_day(
+        self, recurring: RecurringGift, *, day: int, idempotency_key: str
+    ) -> SubscriptionChange:
+        """Stripe cannot move a billing anchor to a future day directly: a free period (trial_end) until then does."""
+        try:
+            subscription = self.client.v1.subscriptions.retrieve(recurring.subscription_id)
+        except stripe.StripeError as exc:
+            raise _fail(exc) from exc
+        scheduled = _period_end(subscription) or recurring.next_charge_on
+        next_on = charge_date_on_day(day=day, scheduled=scheduled, today=timezone.localdate())
+        params: dict[str, Any] = {"trial_end": _noon(next_on)}
+        if not self.emulated:
+            params["proration_behavior"] = "none"
+        change = self._change(recurring.subscription_id, params, idempotency_key)
+        return SubscriptionChange(status=change.status, next_charge_on=next_on)
+
+    def subscription_pause(
+        self, recurring: RecurringGift, *, resumes_on: date, idempotency_key: str
+    ) -> SubscriptionChange:
+        # Invoices during the pause are voided (nothing is owed later); collection resumes the day before the charge.
+        resumes_at = _noon(resumes_on - timedelta(days=1))
+        params = {"pause_collection": {"behavior": "void", "resumes_at": resumes_at}}
+        self._change(recurring.subscription_id, params, idempotency_key)
+        return SubscriptionChange(status="paused", next_charge_on=resumes_on)
+
+    def subscription_resume(self, recurring: RecurringGift, *, idempotency_key: str) -> SubscriptionChange:
+        return self._change(recurring.subscription_id, {"pause_collection": ""}, idempotency_key)
+
+    def subscription_cancel(self, recurring: RecurringGift, *, idempotency_key: str) -> SubscriptionChange:
+        try:
+            subscription = self.client.v1.subscriptions.cancel(
+                recurring.subscription_id, options={"idempotency_key": idempotency_key}
+            )
+        except stripe.InvalidRequestError as exc:
+            if exc.code == "resource_missing":
+                return SubscriptionChange(status="canceled")  # ended at Stripe already
+            raise _fail(exc) from exc
+        except stripe.StripeError as exc:
+            raise _fail(exc) from exc
+        return SubscriptionChange(status=subscription.status)
+
+    def card_setup_start(self, supporter: Supporter, *, customer_id: str, idempotency_key: str) -> CardSetup:
+        try:
+            intent = self.client.v1.setup_intents.create(
+                params={
+                    "customer": customer_id,
+                    "usage": "off_session",
+                    "payment_method_types": ["card"],
+                    "metadata": {"supporter": str(supporter.pk)},
+                },
+                options={"idempotency_key": idempotency_key},
+            )
+        except stripe.StripeError as exc:
+            raise _fail(exc) from exc
+        return CardSetup(setup_id=intent.id, client_secret=intent.client_secret)
+
+    def card_setup_finish(self, setup_id: str, *, customer_id: str) -> CardDetails:
+        try:
+            intent = self.client.v1.setup_intents.retrieve(setup_id)
+            if intent.customer != customer_id or intent.status != "succeeded" or not intent.payment_method:
+                raise GatewayError("The card was not saved.", code=intent.status or "")
+            method = self.client.v1.payment_methods.retrieve(
+                intent.payment_method if isinstance(intent.payment_method, str) else intent.payment_method.id
+            )
+            if not method.customer:
+                # Stripe attaches a SetupIntent's card to its customer; the emulator leaves it to us.
+                method = self.client.v1.payment_methods.attach(method.id, params={"customer": customer_id})
+        except stripe.StripeError as exc:
+            raise _fail(exc) from exc
+        card = method.card
+        return CardDetails(
+            payment_method_id=method.id,
+            brand=card.brand or "",
+            last4=card.last4 or "",
+            exp_month=card.exp_month,
+            exp_year=card.exp_year,
+        )
+
+    def subscriptions_card_set(
+        self, recurrings: list[RecurringGift], *, customer_id: str, payment_method_id: str, idempotency_key: str
+    ) -> None:
+        """The customer's default card, each subscription's card, and a past-due invoice paid with it."""
+        try:
+            self.client.v1.customers.update(
+                customer_id,
+                params={"invoice_settings": {"default_payment_method": payment_method_id}},
+                options={"idempotency_key": f"{idempotency_key}-customer"},
+            )
+            for recurring in recurrings:
+                if not recurring.subscription_id:
+                    continue
+                if not self.emulated:  # the emulator's subscriptions always use the customer's default
+                    self.client.v1.subscriptions.update(
+                        recurring.subscription_id,
+                        params={"default_payment_method": payment_method_id},
+                        options={"idempotency_key": f"{idempotency_key}-{recurring.pk}"},
+                    )
+                if recurring.status == "past_due":
+                    subscription = self.client.v1.subscriptions.retrieve(recurring.subscription_id)
+                    invoice_id = subscription.latest_invoice
+                    invoice = self.client.v1.invoices.retrieve(invoice_id) if invoice_id else None
+                    if invoice is not None and invoice.status == "open":
+                        self.client.v1.invoices.pay(
+                            invoice.id,
+                            params={"payment_method": payment_method_id},
+                            options={"idempotency_key": f"{idempotency_key}-{invoice.id}"},
+                        )
+        except stripe.CardError:
+            return None  # the retry failed: the gateway reports it (invoice.payment_failed), the card is saved
+        except stripe.StripeError as exc:
+            raise _fail(exc) from exc
+        return None
+
+
+class StripeGateway(_PortalCalls, Gateway):
     name = "stripe"
 
     def __init__(self) -> None:
@@ -91,23 +263,21 @@ class StripeGateway(Gateway):
         return bool(settings.STRIPE_API_BASE)
 
     def _recurring_price(self, recurring: RecurringGift, idempotency_key: str) -> str:
+        return self._recurring_price_for(recurring.currency, recurring.amount_minor, idempotency_key)
+
+    def _recurring_price_for(self, currency: str, amount_minor: int, idempotency_key: str) -> str:
         """A monthly price for this amount, made on the fly (on the emulator, a Plan: Stripe takes it as a price)."""
-        product = {"name": f"Monthly gift {recurring.currency} {recurring.amount_minor}"}
+        product = {"name": f"Monthly gift {currency} {amount_minor}"}
         if self.emulated:
             plan = self.client.v1.plans.create(
-                params={
-                    "amount": recurring.amount_minor,
-                    "currency": recurring.currency.lower(),
-                    "interval": "month",
-                    "product": product,
-                },
+                params={"amount": amount_minor, "currency": currency.lower(), "interval": "month", "product": product},
                 options={"idempotency_key": f"{idempotency_key}-plan"},
             )
             return plan.id
         price = self.client.v1.prices.create(
             params={
-                "unit_amount": recurring.amount_minor,
-                "currency": recurring.currency.lower(),
+                "unit_amount": amount_minor,
+                "currency": currency.lower(),
                 "recurring": {"interval": "month"},
                 "product_data": product,
             },

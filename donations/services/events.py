@@ -10,7 +10,7 @@ recorded once as a DonationEvent, keyed by its source.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db import transaction
 
@@ -253,6 +253,14 @@ def event_apply(event: GatewayEvent) -> Donation | RecurringGift | DonationEvent
     donation.save()
     if event.kind == Kind.CHARGE_DETAILS:
         donation_fee_post(donation)  # the fee may be known only after the payment was posted
+        if donation.recurring_gift_id and event.detail.get("payment_method"):
+            from donations.services.cards import payment_card_record
+
+            payment_card_record(donation=donation, detail=event.detail, brand=event.card_brand, last4=event.card_last4)
+    if event.kind == Kind.INVOICE_FAILED and donation.recurring_gift_id and not donation.paid:
+        from donations.services.dunning import instalment_failed
+
+        instalment_failed(donation=donation, event=event)
     if donation.paid and not was_paid:
         _on_paid(donation)
     if event.kind in (Kind.PAYMENT_FAILED, Kind.INVOICE_FAILED) and not donation.paid:
@@ -281,10 +289,16 @@ def _apply_subscription(event: GatewayEvent) -> RecurringGift:
             recurring.gateway_status = event.status
             recurring.gateway_status_at = event.occurred_at
         kind = kinds.SUBSCRIPTION_UPDATED
+    latest = recurring.gateway_status_at == event.occurred_at and recurring.gateway_status == event.status
     if recurring.canceled_at is not None:
         recurring.status = RecurringGift.Status.CANCELED
     else:
         recurring.status = SUBSCRIPTION_STATUS.get(recurring.gateway_status, recurring.status)
+    if latest and recurring.status == RecurringGift.Status.PAUSED and event.detail.get("resumes_at"):
+        recurring.paused_until = datetime.fromtimestamp(int(event.detail["resumes_at"]), tz=UTC).date()
+    elif latest and recurring.status == RecurringGift.Status.ACTIVE:
+        recurring.paused_until = None
+        recurring.past_due_since = None
     recurring.save()
     donation_event_record(
         key=event.key,
