@@ -9,11 +9,12 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 # The site's pages are what these tests look at; the demo gifts (and their receipt PDFs) only slow them down.
 GIFTS = "donations.demo.load_demo_gifts"
+INSIGHTS = "donations.demo.load_demo_insights"  # a year of analytics gifts: not what these tests look at
 
 
 @pytest.fixture
 def demo_site(live_server):
-    call_command("load_demo", verbosity=0, skip=[GIFTS])
+    call_command("load_demo", verbosity=0, skip=[GIFTS, INSIGHTS])
 
 
 PAGES = [

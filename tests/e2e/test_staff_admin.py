@@ -11,11 +11,12 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 # The site's pages are what these tests look at; the demo gifts (and their receipt PDFs) only slow them down.
 GIFTS = "donations.demo.load_demo_gifts"
+INSIGHTS = "donations.demo.load_demo_insights"  # a year of analytics gifts: not what these tests look at
 
 
 @pytest.fixture
 def staff(live_server, django_user_model):
-    call_command("load_demo", verbosity=0, skip=[GIFTS])
+    call_command("load_demo", verbosity=0, skip=[GIFTS, INSIGHTS])
     return django_user_model.objects.create_superuser("staff", "staff@example.org", "a long staff password")
 
 
