@@ -15,10 +15,10 @@ every published proof stay exactly as they were.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.db.models import Q
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from donations.ledger.models import DonorSalt
@@ -136,10 +136,25 @@ def _files(supporter: Supporter) -> dict[str, bytes]:
     return found
 
 
-def _blockers(supporter: Supporter) -> list[str]:
-    if RecurringGift.objects.filter(supporter=supporter, status__in=RUNNING).exists():
-        return [gettext("You have a monthly gift that is still running. Cancel it first, then ask again.")]
-    return []
+def _before_erase(supporter: Supporter, request: Any) -> dict[str, int]:
+    """Cancel every monthly gift still running, through its gateway, before the person's data goes.
+
+    The same portal service a donor's own cancel uses (so the gateway stops charging and the donor is
+    told by email while we still have the address); one request id per erasure and gift, so a retried
+    task cancels nothing twice.
+    """
+    from donations.services.recurring import recurring_cancel, recurring_change_notify
+
+    canceled = 0
+    for gift in RecurringGift.objects.filter(supporter=supporter, status__in=RUNNING):
+        key = uuid.uuid5(uuid.NAMESPACE_URL, f"privacy-erasure:{request.pk}:{gift.pk}")
+        canceled += recurring_cancel(recurring=gift, request_id=key, reason="erasure")
+        event = DonationEvent.objects.filter(key=f"portal:{key}").first()
+        if event is not None:
+            # Now, not from the queue: once the erasure runs there is no address to tell (the queued
+            # task then finds it sent).
+            recurring_change_notify(event_id=event.pk)
+    return {"monthly_gifts_canceled": canceled}
 
 
 def _webhook_events(references: set[str]) -> Any:
@@ -242,7 +257,7 @@ def register() -> None:
             label=_("Gifts, monthly gifts, receipts and statements"),
             export=_export,
             erase=_erase,
-            blockers=_blockers,
+            before_erase=_before_erase,
             files=_files,
             consent_withdrawn=_consent_withdrawn,
             kept=(

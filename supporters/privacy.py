@@ -84,6 +84,9 @@ class DataSource:
     erase: Callable[[Supporter, ErasureContext], dict[str, int]]
     kept: tuple[tuple[Any, Any], ...] = ()
     blockers: Callable[[Supporter], list[str]] | None = None
+    # Work at other services before the data goes (cancelling monthly gifts at the gateway): run outside
+    # the erasure's transaction, safe to run again; returns counts for the request log.
+    before_erase: Callable[[Supporter, Any], dict[str, int]] | None = None
     consent_withdrawn: Callable[[Supporter, str], None] | None = None
     # Documents we keep about them, put in the export as they are: {file name: bytes}.
     files: Callable[[Supporter], dict[str, bytes]] | None = None
@@ -464,6 +467,14 @@ def supporter_erase(*, supporter: Supporter, request: PrivacyRequest | None = No
 
 def erasure_run(*, request_id: int) -> bool:
     """The task's work: erase once, log what was done, and email the (former) address what was kept."""
+    request = PrivacyRequest.objects.select_related("supporter").get(pk=request_id)
+    if request.kind != PrivacyRequest.Kind.ERASURE or request.status != PrivacyRequest.Status.QUEUED:
+        return False
+    before: dict[str, dict[str, int]] = {}
+    if not erasure_blockers(request.supporter):
+        for source in data_sources():
+            if source.before_erase is not None:
+                before[source.name] = source.before_erase(request.supporter, request)
     with transaction.atomic():
         request = PrivacyRequest.objects.select_for_update().select_related("supporter").get(pk=request_id)
         if request.kind != PrivacyRequest.Kind.ERASURE or request.status != PrivacyRequest.Status.QUEUED:
@@ -478,6 +489,8 @@ def erasure_run(*, request_id: int) -> bool:
             return False
         address, language = supporter.email, request.language
         done = supporter_erase(supporter=supporter, request=request)
+        for name, counts in before.items():
+            done[name] = {**counts, **done.get(name, {})}
         request.status = PrivacyRequest.Status.DONE
         request.completed_at = timezone.now()
         request.detail = done

@@ -19,8 +19,14 @@ def site_url(path: str) -> str:
 
 
 def supporter_email_send(*, supporter: Supporter, template: str, context: dict[str, Any]) -> None:
-    """Render donations/email/<template>{_subject.txt,.txt,.html} in the supporter's language and send it."""
+    """Render donations/email/<template>{_subject.txt,.txt,.html} in the supporter's language and send it.
+
+    Nothing is sent to an erased supporter (a task queued before the erasure may run after it)."""
     from donations.services.notifications import _organisation
+    from supporters.privacy import is_erased_email
+
+    if is_erased_email(supporter.email):
+        return
 
     language = supporter.language or settings.LANGUAGE_CODE
     with translation.override(language):

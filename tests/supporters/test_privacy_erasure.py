@@ -16,7 +16,7 @@ from campaigns.petitions.selectors import petition_count, petition_recent_signer
 from donations.ledger import proofs
 from donations.ledger.models import DonorSalt, LedgerEntry
 from donations.ledger.services import donor_commitment, inclusion_document, public_key_b64
-from donations.models import Donation, DonorSurvey, RecurringGift
+from donations.models import Donation, DonorSurvey
 from donations.receipts.models import Receipt
 from supporters.models import Consent, PrivacyRequest, SignInLink, Supporter
 from supporters.privacy import erased_email, supporter_erase
@@ -147,17 +147,38 @@ def test_a_delivered_petition_keeps_its_count_but_not_the_name(browser, layla, p
     assert EMAIL not in signature.email and signature.invalidated_reason
 
 
-def test_a_running_monthly_gift_must_be_cancelled_first(browser, layla):
-    RecurringGift.objects.create(
-        supporter=layla.supporter, amount_minor=1000, currency="USD", gateway="sandbox", status="active"
-    )
+def test_a_running_monthly_gift_is_cancelled_at_the_gateway_before_the_erasure(browser, donate_page, layla):
+    from donations.models import DonationEvent
+    from supporters.privacy import erasure_run
+    from tests.donations.portal_helpers import give_monthly
+
+    gift = give_monthly(browser, donate_page, email=EMAIL, amount="2000")
+    assert gift.supporter_id == layla.supporter.pk and gift.status == "active"
     sign_in(browser.client, EMAIL)
     page = browser.get("/account/privacy/erase/").content.decode()
-    assert "monthly gift that is still running" in page
+    assert "cancelled first, with the payment provider" in page
+    browser.post("/account/privacy/erase/")
+    path = "/" + link_in_outbox(ERASE_LINK, EMAIL).split("://", 1)[1].split("/", 1)[1]
     mail.outbox.clear()
-    response = browser.post("/account/privacy/erase/")
-    assert response.status_code == 409 and mail.outbox == []
-    assert not PrivacyRequest.objects.filter(kind=PrivacyRequest.Kind.ERASURE).exists()
+    assert browser.post(path).status_code == 200
+    gift.refresh_from_db()
+    assert gift.status == "canceled" and gift.canceled_at is not None
+    canceled = DonationEvent.objects.filter(recurring_gift=gift, kind=DonationEvent.Kind.CANCELED_BY_DONOR)
+    assert canceled.count() == 1
+    # The sandbox gateway was told (its subscription event went through the same pipeline as Stripe's).
+    assert gift.gateway_status == "canceled"
+    # They were told their gift ended, at their address, before it was erased; then the erasure's own email.
+    subjects = [message.subject for message in mail.outbox if message.to == [EMAIL]]
+    assert len(subjects) == 2, subjects
+    request = PrivacyRequest.objects.get(kind=PrivacyRequest.Kind.ERASURE)
+    assert request.status == PrivacyRequest.Status.DONE
+    assert request.detail["donations"]["monthly_gifts_canceled"] == 1
+    assert tables_mentioning(EMAIL, NAME) == []
+    # Run again (a retried task): nothing more is cancelled or sent.
+    PrivacyRequest.objects.filter(pk=request.pk).update(status=PrivacyRequest.Status.QUEUED)
+    mail.outbox.clear()
+    erasure_run(request_id=request.pk)
+    assert canceled.count() == 1 and mail.outbox == []
 
 
 def test_a_tampered_or_used_confirmation_link_erases_nothing(browser, layla):
