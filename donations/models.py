@@ -489,6 +489,7 @@ class DonorSurvey(models.Model):
 # The books and the receipts live in their own packages; importing them here registers their models.
 from donations.insights.models import (  # noqa: E402, F401
     DigestSent,
+    DonorRollup,
     ExchangeRate,
     FoldState,
     GiftFact,

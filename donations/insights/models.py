@@ -169,6 +169,35 @@ class SourceRollup(models.Model):
         return f"{self.local_date} {self.dimension}={self.value}: {self.gifts}"
 
 
+class DonorRollup(models.Model):
+    """Donor counts per local date and slice (the whole organisation, one channel, one page or one fund).
+
+    ``active`` is on the first day of a month: donors who gave that month. ``first`` counts donors
+    whose first gift was that day and ``repeat`` those of them who gave again; ``latest`` donors
+    whose latest gift was that day. The fold keeps it by the difference of each touched donor's
+    profile before and after, so no page groups the gifts by donor.
+    """
+
+    local_date = models.DateField()
+    slice = models.CharField(max_length=8, blank=True, help_text="'' (all), surface, page or fund.")
+    value = models.CharField(max_length=32, blank=True)
+    active = models.BigIntegerField(default=0)
+    first = models.BigIntegerField(default=0)
+    repeat = models.BigIntegerField(default=0)
+    latest = models.BigIntegerField(default=0)
+
+    KEY = ("local_date", "slice", "value")
+    COUNTS = ("active", "first", "repeat", "latest")
+
+    class Meta:
+        verbose_name = _("donor rollup")
+        constraints = [models.UniqueConstraint(fields=["local_date", "slice", "value"], name="insights_donor_key")]
+        indexes = [models.Index(fields=["slice", "value", "local_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.local_date} {self.slice}={self.value}: {self.first} new"
+
+
 class SpikeAnnotation(models.Model):
     """A note staff wrote about a day ("earthquake appeal"), shown on every time chart."""
 

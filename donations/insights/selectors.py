@@ -22,7 +22,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from donations.insights import hijri
-from donations.insights.models import ExchangeRate, GiftFact, HourlyRollup, SourceRollup, SpikeAnnotation
+from donations.insights.models import (
+    DonorRollup,
+    ExchangeRate,
+    GiftFact,
+    HourlyRollup,
+    SourceRollup,
+    SpikeAnnotation,
+)
 
 # Groups of fewer people than this are never shown on their own (demographics).
 MIN_GROUP = 10
@@ -624,10 +631,64 @@ def donors(scope: Scope, *, today: date | None = None) -> Donors:
     converted when a second gift followed the first; lapsed when their latest gift is more than
     13 months before the end of the range (or today).
     """
-    from django.db import connection
-
     end = scope.until or today or date.today()
     cutoff = end - relativedelta(months=LAPSED_MONTHS)
+    slice_ = donor_slice(scope)
+    if slice_ is None:
+        return _donors_from_facts(scope, cutoff)
+    rows = DonorRollup.objects.filter(slice=slice_[0], value=slice_[1]).values_list(
+        "local_date", "active", "first", "repeat", "latest"
+    )
+    new_in: dict[date, int] = defaultdict(int)
+    active: dict[date, int] = defaultdict(int)
+    first_time = converted = lapsed = 0
+    for day, n_active, first, repeat, latest in rows:
+        new_in[month_key(day)] += first
+        active[day] += n_active
+        if day < cutoff:
+            lapsed += latest
+        if (not scope.since or day >= scope.since) and (not scope.until or day <= scope.until):
+            first_time += first
+            converted += repeat
+    months = sorted(
+        month
+        for month, n in active.items()
+        if n and (not scope.since or month >= month_key(scope.since)) and (not scope.until or month <= scope.until)
+    )
+    # A month the range cuts: its donors within the range, from the facts of those days only.
+    for edge in {month_key(scope.since) if scope.since and scope.since.day != 1 else None, _cut_month(scope.until)}:
+        if edge in active:
+            start, stop = max(edge, scope.since or edge), min(edge + relativedelta(months=1, days=-1), end)
+            active[edge] = (
+                scope.facts(dates=False)
+                .filter(local_date__gte=start, local_date__lte=stop)
+                .aggregate(n=Count("supporter_id", distinct=True))["n"]
+            )
+    found = [(month, min(new_in.get(month, 0), active[month])) for month in months if active[month]]
+    return Donors([(month, new, active[month] - new) for month, new in found], first_time, converted, lapsed)
+
+
+def donor_slice(scope: Scope) -> tuple[str, str] | None:
+    """The DonorRollup slice of a scope; None when it filters on more than one of channel, page and fund."""
+    chosen = [
+        (k, str(v)) for k, v in (("surface", scope.surface), ("page", scope.page_id), ("fund", scope.fund_id)) if v
+    ]
+    if len(chosen) > 1:
+        return None
+    return chosen[0] if chosen else ("", "")
+
+
+def _cut_month(until: date | None) -> date | None:
+    """The month of ``until`` when the range ends before that month does."""
+    if until is None or (until + timedelta(days=1)).day == 1:
+        return None
+    return month_key(until)
+
+
+def _donors_from_facts(scope: Scope, cutoff: date) -> Donors:
+    """donors() grouping the facts by donor: for scopes the rollup has no slice for."""
+    from django.db import connection
+
     per_donor = (
         scope.facts(dates=False)
         .values("supporter_id")
@@ -639,7 +700,7 @@ def donors(scope: Scope, *, today: date | None = None) -> Donors:
         cursor.execute(
             "SELECT first_day, COUNT(*), SUM(CASE WHEN gifts_n > 1 THEN 1 ELSE 0 END), "  # noqa: S608
             f"SUM(CASE WHEN last_day < %s THEN 1 ELSE 0 END) FROM ({inner}) AS per_donor GROUP BY first_day",
-            [*params, cutoff],
+            [cutoff, *params],  # the cutoff's placeholder comes before the inner query's
         )
         by_first = [(_day(first), count, repeat, lapsed) for first, count, repeat, lapsed in cursor.fetchall()]
     new_in: dict[date, int] = defaultdict(int)
@@ -830,8 +891,11 @@ def rates_used(scope: Scope, reporting: str) -> RatesUsed:
     }
     rates = ExchangeRate.objects.in_bulk(list(used))
     unconverted = {
-        row["currency"]: row["n"]
-        for row in scope.filter(GiftFact.objects.filter(converted=False)).values("currency").annotate(n=Count("id"))
+        row["value"]: row["n"]
+        for row in scope.filter(SourceRollup.objects.filter(dimension="unconverted"))
+        .values("value")
+        .annotate(n=Sum("gifts"))
+        if row["n"]
     }
     return RatesUsed(
         reporting,

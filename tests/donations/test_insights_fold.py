@@ -9,11 +9,12 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from dateutil.relativedelta import relativedelta
 from django.core.management import call_command
 
 from donations.insights import selectors
 from donations.insights.hijri import to_hijri
-from donations.insights.models import ExchangeRate, GiftFact, HourlyRollup, SourceRollup
+from donations.insights.models import DonorRollup, ExchangeRate, GiftFact, HourlyRollup, SourceRollup
 from donations.insights.services import insights_fold
 from donations.models import Donation
 from donations.money import exponent
@@ -22,9 +23,10 @@ from tests.donations.insights_helpers import gift, organisation, supporter, touc
 ZONE = ZoneInfo("America/New_York")
 
 
-def recompute() -> tuple[Counter, Counter, Counter]:
-    """The hourly and country rollups computed straight from the gift rows, independently of the fold."""
-    gifts, amounts, countries = Counter(), Counter(), Counter()
+def recompute() -> tuple[Counter, Counter, Counter, Counter, Counter]:
+    """The hourly, country, unconverted and donor rollups computed straight from the gift rows."""
+    gifts, amounts, countries, unconverted = Counter(), Counter(), Counter(), Counter()
+    profiles: dict[tuple, list] = {}
     rates = list(ExchangeRate.objects.filter(reporting_currency="USD").order_by("valid_from"))
     for donation in Donation.objects.all():
         if donation.succeeded_at is None or donation.dispute_status == "lost":
@@ -38,6 +40,7 @@ def recompute() -> tuple[Counter, Counter, Counter]:
         else:
             valid = [r for r in rates if r.currency == donation.currency and r.valid_from <= local.date()]
             if not valid:
+                unconverted[(local.date(), donation.currency)] += 1
                 continue
             scaled = Decimal(net) * Decimal(10) ** (exponent("USD") - exponent(donation.currency)) * valid[-1].rate
             amount = int(scaled.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
@@ -45,18 +48,37 @@ def recompute() -> tuple[Counter, Counter, Counter]:
         gifts[key] += 1
         amounts[key] += amount
         countries[(local.date(), str(donation.address_country or ""))] += amount
-    return gifts, amounts, countries
+        slices = [("", ""), ("surface", donation.surface)]
+        slices += [("page", str(donation.designation_page_id))] if donation.designation_page_id else []
+        for slice_ in slices:
+            profile = profiles.setdefault((donation.supporter_id, *slice_), [set(), local.date(), local.date(), 0])
+            profile[0].add(local.date().replace(day=1))
+            profile[1], profile[2] = min(profile[1], local.date()), max(profile[2], local.date())
+            profile[3] += 1
+    donors = Counter()
+    for (_supporter, *slice_), (months, first, last, n) in profiles.items():
+        for month in months:
+            donors[(month, *slice_, "active")] += 1
+        donors[(first, *slice_, "first")] += 1
+        donors[(first, *slice_, "repeat")] += n > 1
+        donors[(last, *slice_, "latest")] += 1
+    return gifts, amounts, countries, unconverted, donors
 
 
-def rolled_up() -> tuple[Counter, Counter, Counter]:
-    gifts, amounts, countries = Counter(), Counter(), Counter()
+def rolled_up() -> tuple[Counter, Counter, Counter, Counter, Counter]:
+    gifts, amounts, countries, unconverted, donors = Counter(), Counter(), Counter(), Counter(), Counter()
     for row in HourlyRollup.objects.all():
         key = (row.local_date, row.local_hour, row.weekday, row.surface, row.frequency)
         gifts[key] += row.gifts
         amounts[key] += row.amount
     for row in SourceRollup.objects.filter(dimension="country"):
         countries[(row.local_date, row.value)] += row.amount
-    return +gifts, +amounts, +countries
+    for row in SourceRollup.objects.filter(dimension="unconverted"):
+        unconverted[(row.local_date, row.value)] += row.gifts
+    for row in DonorRollup.objects.all():
+        for name in DonorRollup.COUNTS:
+            donors[(row.local_date, row.slice, row.value, name)] += getattr(row, name)
+    return +gifts, +amounts, +countries, +unconverted, +donors
 
 
 def last_day_of_shaban(year: int) -> date:
@@ -71,8 +93,20 @@ def org(site_tree):
     return organisation(site_tree.site, currency="USD", time_zone="America/New_York")
 
 
-def test_randomised_gifts_refunds_and_refolds_match_a_recomputation(org):
+def donors_seen(scope: selectors.Scope) -> tuple:
+    found = selectors.donors(scope, today=date(2026, 12, 1))
+    return found.rows, found.first_time, found.converted, found.lapsed
+
+
+def donors_from_facts(scope: selectors.Scope) -> tuple:
+    cutoff = (scope.until or date(2026, 12, 1)) - relativedelta(months=selectors.LAPSED_MONTHS)
+    found = selectors._donors_from_facts(scope, cutoff)
+    return found.rows, found.first_time, found.converted, found.lapsed
+
+
+def test_randomised_gifts_refunds_and_refolds_match_a_recomputation(org, site_tree):
     rng = random.Random(6)
+    pages = [None, site_tree.home, site_tree.about]
     ExchangeRate.objects.create(currency="JOD", reporting_currency="USD", valid_from=date(2025, 1, 1), rate="1.41")
     ExchangeRate.objects.create(currency="EUR", reporting_currency="USD", valid_from=date(2025, 1, 1), rate="1.08")
     people = [supporter(f"donor{n}@example.org") for n in range(40)]
@@ -90,6 +124,7 @@ def test_randomised_gifts_refunds_and_refolds_match_a_recomputation(org):
                     surface=rng.choice(["page", "embed", "block"]),
                     frequency=rng.choice(["one_time", "monthly"]),
                     address_country=rng.choice(["", "JO", "GB", "US"]),
+                    designation_page=rng.choice(pages),
                 )
             )  # fmt: skip
         # Refunds, lost disputes and late payments between folds.
@@ -112,6 +147,15 @@ def test_randomised_gifts_refunds_and_refolds_match_a_recomputation(org):
     assert rolled_up() == tuple(+c for c in recompute())
     assert sum(rolled_up()[0].values()) > 150  # most of the 240 gifts still count
     assert insights_fold().changed == 0
+    # The donors page from the rollup says what grouping the gifts by donor says, ranges cutting months included.
+    for scope in [
+        selectors.Scope(),
+        selectors.Scope(since=date(2025, 9, 14), until=date(2026, 6, 20)),
+        selectors.Scope(since=date(2026, 1, 1), until=date(2026, 3, 31), surface="embed"),
+        selectors.Scope(page_id=site_tree.home.pk, until=date(2026, 2, 10)),
+    ]:
+        assert donors_seen(scope) == donors_from_facts(scope)
+    assert donors_seen(selectors.Scope())[1] > 20
 
     call_command("insights_rebuild")
     assert rolled_up() == tuple(+c for c in recompute())
