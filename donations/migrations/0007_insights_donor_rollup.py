@@ -4,28 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('donations', '0006_insights_rollups'),
+        ("donations", "0006_insights_rollups"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DonorRollup',
+            name="DonorRollup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('local_date', models.DateField()),
-                ('slice', models.CharField(blank=True, help_text="'' (all), surface, page or fund.", max_length=8)),
-                ('value', models.CharField(blank=True, max_length=32)),
-                ('active', models.BigIntegerField(default=0)),
-                ('first', models.BigIntegerField(default=0)),
-                ('repeat', models.BigIntegerField(default=0)),
-                ('latest', models.BigIntegerField(default=0)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("local_date", models.DateField()),
+                ("slice", models.CharField(blank=True, help_text="'' (all), surface, page or fund.", max_length=8)),
+                ("value", models.CharField(blank=True, max_length=32)),
+                ("active", models.BigIntegerField(default=0)),
+                ("first", models.BigIntegerField(default=0)),
+                ("repeat", models.BigIntegerField(default=0)),
+                ("latest", models.BigIntegerField(default=0)),
             ],
             options={
-                'verbose_name': 'donor rollup',
-                'indexes': [models.Index(fields=['slice', 'value', 'local_date'], name='donations_d_slice_0a7d87_idx')],
-                'constraints': [models.UniqueConstraint(fields=('local_date', 'slice', 'value'), name='insights_donor_key')],
+                "verbose_name": "donor rollup",
+                "indexes": [models.Index(fields=["slice", "value", "local_date"], name="donations_d_slice_0a7d87_idx")],
+                "constraints": [
+                    models.UniqueConstraint(fields=("local_date", "slice", "value"), name="insights_donor_key")
+                ],
             },
         ),
     ]
