@@ -314,7 +314,8 @@ class InsightsView(WagtailAdminTemplateMixin, TemplateView):
     def panels_gifts(self, scope: Scope) -> list[Panel]:
         sizes = selectors.gift_sizes(scope, self.currency)
         split = selectors.frequency_split(scope)
-        by_month = selectors.monthly_amounts(scope)
+        # From the rollups; a scope they have no slice for groups the monthly payments once for both.
+        by_month = None if selectors.donor_slice(scope) else selectors.monthly_amounts(scope)
         mrr = selectors.mrr(scope, by_month)
         cohorts = selectors.retention_cohorts(scope, by_month)
         return [

@@ -198,6 +198,57 @@ class DonorRollup(models.Model):
         return f"{self.local_date} {self.slice}={self.value}: {self.first} new"
 
 
+class MrrRollup(models.Model):
+    """Monthly recurring revenue per month (its first day) and slice, and how it moved from the month before.
+
+    Each monthly gift adds what its own months say (paid this month and not the last: new; the
+    last and not this: churned; both: the difference, expanded or contracted), so the fold keeps it
+    by the difference of each touched monthly gift's months before and after.
+    """
+
+    local_date = models.DateField()
+    slice = models.CharField(max_length=8, blank=True)
+    value = models.CharField(max_length=32, blank=True)
+    mrr = models.BigIntegerField(default=0)
+    donors = models.BigIntegerField(default=0)
+    new = models.BigIntegerField(default=0)
+    expanded = models.BigIntegerField(default=0)
+    contracted = models.BigIntegerField(default=0)
+    churned = models.BigIntegerField(default=0)
+
+    KEY = ("local_date", "slice", "value")
+    COUNTS = ("mrr", "donors", "new", "expanded", "contracted", "churned")
+
+    class Meta:
+        verbose_name = _("monthly recurring revenue rollup")
+        constraints = [models.UniqueConstraint(fields=["local_date", "slice", "value"], name="insights_mrr_key")]
+
+    def __str__(self) -> str:
+        return f"{self.local_date:%Y-%m} {self.slice}={self.value}: {self.mrr}"
+
+
+class CohortRollup(models.Model):
+    """Monthly gifts by the month of their first payment (``local_date``) still paid ``k`` months later."""
+
+    local_date = models.DateField()
+    slice = models.CharField(max_length=8, blank=True)
+    value = models.CharField(max_length=32, blank=True)
+    k = models.PositiveSmallIntegerField()
+    donors = models.BigIntegerField(default=0)
+
+    KEY = ("local_date", "slice", "value", "k")
+    COUNTS = ("donors",)
+
+    class Meta:
+        verbose_name = _("retention cohort rollup")
+        constraints = [
+            models.UniqueConstraint(fields=["local_date", "slice", "value", "k"], name="insights_cohort_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.local_date:%Y-%m} +{self.k} {self.slice}={self.value}: {self.donors}"
+
+
 class SpikeAnnotation(models.Model):
     """A note staff wrote about a day ("earthquake appeal"), shown on every time chart."""
 

@@ -23,10 +23,12 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from donations.insights import hijri
 from donations.insights.models import (
+    CohortRollup,
     DonorRollup,
     ExchangeRate,
     GiftFact,
     HourlyRollup,
+    MrrRollup,
     SourceRollup,
     SpikeAnnotation,
 )
@@ -548,6 +550,9 @@ def monthly_amounts(scope: Scope) -> dict[date, dict[int, int]]:
 
 def mrr(scope: Scope, by_month: dict[date, dict[int, int]] | None = None) -> Mrr:
     """Monthly recurring revenue from monthly gifts paid each month, and how it moved from the month before."""
+    slice_ = donor_slice(scope)
+    if by_month is None and slice_ is not None:
+        return _mrr_from_rollup(scope, slice_)
     by_month = monthly_amounts(scope) if by_month is None else by_month
     if not by_month:
         return Mrr([])
@@ -586,6 +591,9 @@ class Cohorts:
 
 def retention_cohorts(scope: Scope, by_month: dict[date, dict[int, int]] | None = None) -> Cohorts:
     """Monthly gifts grouped by the month of their first payment; the share still paying k months later."""
+    slice_ = donor_slice(scope)
+    if by_month is None and slice_ is not None:
+        return _cohorts_from_rollup(scope, slice_)
     by_month = monthly_amounts(scope) if by_month is None else by_month
     starts: dict[int, date] = {}
     for month in sorted(by_month):
@@ -605,6 +613,48 @@ def retention_cohorts(scope: Scope, by_month: dict[date, dict[int, int]] | None 
             month = start + relativedelta(months=k)
             kept.append(None if month > latest else sum(1 for rg in members if rg in by_month.get(month, {})))
         rows.append((start, len(members), kept))
+    return Cohorts(rows)
+
+
+def _mrr_from_rollup(scope: Scope, slice_: tuple[str, str]) -> Mrr:
+    """mrr() read from MrrRollup: every month from the first to the last with a monthly gift paid."""
+    found = {
+        row[0]: row[1:]
+        for row in MrrRollup.objects.filter(slice=slice_[0], value=slice_[1]).values_list(
+            "local_date", *MrrRollup.COUNTS
+        )
+    }
+    paid = [month for month, counts in found.items() if counts[1]]
+    if not paid:
+        return Mrr([])
+    month, last, rows = min(paid), max(paid), []
+    while month <= last:
+        total, donors_n, new, expanded, contracted, churned = found.get(month, (0, 0, 0, 0, 0, 0))
+        in_range = (not scope.since or month >= month_key(scope.since)) and (not scope.until or month <= scope.until)
+        if in_range:
+            rows.append(MrrRow(month, total, new, expanded, contracted, churned, donors_n))
+        month += relativedelta(months=1)
+    return Mrr(rows)
+
+
+def _cohorts_from_rollup(scope: Scope, slice_: tuple[str, str]) -> Cohorts:
+    """retention_cohorts() read from CohortRollup (k = 0 is the cohort's size)."""
+    kept: dict[date, dict[int, int]] = defaultdict(dict)
+    for start, k, n in CohortRollup.objects.filter(slice=slice_[0], value=slice_[1], donors__gt=0).values_list(
+        "local_date", "k", "donors"
+    ):
+        kept[start][k] = n
+    latest = MrrRollup.objects.filter(slice=slice_[0], value=slice_[1], donors__gt=0).aggregate(m=Max("local_date"))[
+        "m"
+    ]
+    rows = []
+    for start in sorted(kept):
+        if (scope.since and start < month_key(scope.since)) or (scope.until and start > scope.until):
+            continue
+        counts = [
+            None if start + relativedelta(months=k) > latest else kept[start].get(k, 0) for k in range(COHORT_MONTHS)
+        ]
+        rows.append((start, kept[start].get(0, 0), counts))
     return Cohorts(rows)
 
 

@@ -15,16 +15,19 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Model, Q
 from django.utils import timezone
 
 from donations.insights.models import (
+    CohortRollup,
     DonorRollup,
     FoldState,
     GiftFact,
     HourlyRollup,
+    MrrRollup,
     SourceRollup,
     SpikeAnnotation,
 )
@@ -210,6 +213,52 @@ def _donor_fold(supporter_ids: set[int], before: dict[tuple, list[int]]) -> None
     _apply(DonorRollup, deltas, DonorRollup.COUNTS)
 
 
+def _recurring_cells(recurring_ids: set[int] | None) -> tuple[dict[tuple, list[int]], dict[tuple, list[int]]]:
+    """What these monthly gifts (None: all) contribute to MrrRollup and CohortRollup now, from their facts."""
+    from donations.insights.selectors import COHORT_MONTHS
+
+    facts = GiftFact.objects.filter(converted=True, recurring_gift_id__isnull=False)
+    if recurring_ids is not None:
+        facts = facts.filter(recurring_gift_id__in=recurring_ids)
+    series: dict[tuple, dict] = defaultdict(lambda: defaultdict(int))  # (gift, slice, value) -> month -> amount
+    rows = facts.values_list("recurring_gift_id", "local_date", "amount", "surface", "page_id", "fund_id")
+    for recurring_id, day, amount, surface, page_id, fund_id in rows.iterator(chunk_size=10000):
+        month = day.replace(day=1)
+        for slice_ in _donor_slices(surface, page_id, fund_id):
+            series[(recurring_id, *slice_)][month] += amount
+    mrr: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0])
+    cohorts: dict[tuple, list[int]] = defaultdict(lambda: [0])
+    step = relativedelta(months=1)
+    for (_recurring, *slice_), paid in series.items():
+        for month in sorted({*paid, *(month + step for month in paid)}):
+            cell, before = mrr[(month, *slice_)], month - step
+            if month in paid:
+                cell[0] += paid[month]
+                cell[1] += 1
+                if before in paid:
+                    change = paid[month] - paid[before]
+                    cell[3 if change > 0 else 4] += change
+                else:
+                    cell[2] += paid[month]
+            elif before in paid:
+                cell[5] -= paid[before]
+        start = min(paid)
+        for k in range(COHORT_MONTHS):
+            if start + relativedelta(months=k) in paid:
+                cohorts[(start, *slice_, k)][0] += 1
+    return mrr, cohorts
+
+
+def _recurring_fold(recurring_ids: set[int], earlier: tuple[dict, dict]) -> None:
+    """Apply to the MRR and cohort rollups the difference between these monthly gifts now and ``earlier``."""
+    for model, now, before in zip((MrrRollup, CohortRollup), _recurring_cells(recurring_ids), earlier, strict=True):
+        for key, cell in before.items():
+            target = now[key]
+            for index, n in enumerate(cell):
+                target[index] -= n
+        _apply(model, now, model.COUNTS)
+
+
 def _fold_rows(rows: list[dict[str, Any]], *, book: RateBook, zone: ZoneInfo) -> int:
     """Fold donation rows; returns how many changed what they contribute."""
     old = {
@@ -219,6 +268,7 @@ def _fold_rows(rows: list[dict[str, Any]], *, book: RateBook, zone: ZoneInfo) ->
     sources: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
     create, update, delete = [], [], []
     donors: set[int] = set()  # whose profile can change: the changed gifts' donors now and as last folded
+    recurring: set[int] = set()  # the same for monthly gifts
     for row in rows:
         new = fact_values(row, book=book, zone=zone)
         before = old.get(row["id"])
@@ -229,9 +279,11 @@ def _fold_rows(rows: list[dict[str, Any]], *, book: RateBook, zone: ZoneInfo) ->
         if before is not None:
             _contribute(before, -1, hourly, sources)
             donors.add(before["supporter_id"])
+            recurring.add(before["recurring_gift_id"])
         if new is not None:
             _contribute(new, 1, hourly, sources)
             donors.add(new["supporter_id"])
+            recurring.add(new["recurring_gift_id"])
             if before is None:
                 create.append(GiftFact(donation_id=row["id"], **new))
             else:
@@ -239,6 +291,8 @@ def _fold_rows(rows: list[dict[str, Any]], *, book: RateBook, zone: ZoneInfo) ->
         else:
             delete.append(before["id"])
     earlier = _donor_cells(donors) if donors else {}
+    recurring.discard(None)
+    earlier_recurring = _recurring_cells(recurring) if recurring else ({}, {})
     if create:
         GiftFact.objects.bulk_create(create, batch_size=FACT_BATCH.get(connection.vendor, BATCH))
     if update:
@@ -249,6 +303,8 @@ def _fold_rows(rows: list[dict[str, Any]], *, book: RateBook, zone: ZoneInfo) ->
     _apply(SourceRollup, sources)
     if donors:
         _donor_fold(donors, earlier)
+    if recurring:
+        _recurring_fold(recurring, earlier_recurring)
     return len(create) + len(update) + len(delete)
 
 
@@ -300,6 +356,8 @@ def insights_fold(*, rebuild: bool = False) -> FoldResult:
             HourlyRollup.objects.all().delete()
             SourceRollup.objects.all().delete()
             DonorRollup.objects.all().delete()
+            MrrRollup.objects.all().delete()
+            CohortRollup.objects.all().delete()
             state.cursor, state.dirty_currencies = None, []
         since = state.cursor - OVERLAP if state.cursor else None
         if rebuild and connection.vendor == "postgresql":
@@ -383,6 +441,8 @@ def _rebuild_in_sql(reporting: str, time_zone: str) -> tuple[int, datetime | Non
     with connection.cursor() as cursor:
         for statement in statements:
             cursor.execute(statement, {"rep": reporting, "tz": time_zone})
+        for model, cells in zip((MrrRollup, CohortRollup), _recurring_cells(None), strict=True):
+            _apply(model, cells, model.COUNTS)
         cursor.execute(f"SELECT count(*) FROM {facts}")  # noqa: S608
         changed = cursor.fetchone()[0]
         cursor.execute("SELECT max(updated_at) FROM donations_donation")
