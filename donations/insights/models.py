@@ -105,6 +105,19 @@ class GiftFact(models.Model):
             models.Index(fields=["supporter_id", "occurred_at"]),
             models.Index(fields=["recurring_gift_id", "local_date"]),
             models.Index(fields=["currency"], condition=Q(converted=False), name="insights_fact_unconverted"),
+            # The fold reads a touched donor's or monthly gift's facts from these alone (index-only on PostgreSQL).
+            models.Index(
+                fields=["supporter_id", "local_date"],
+                include=["surface", "page_id", "fund_id"],
+                condition=Q(converted=True),
+                name="insights_fact_donor",
+            ),
+            models.Index(
+                fields=["recurring_gift_id", "local_date"],
+                include=["amount", "surface", "page_id", "fund_id"],
+                condition=Q(converted=True, recurring_gift_id__isnull=False),
+                name="insights_fact_recurring",
+            ),
         ]
 
     def __str__(self) -> str:
