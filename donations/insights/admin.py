@@ -415,16 +415,8 @@ class InsightsView(WagtailAdminTemplateMixin, TemplateView):
                 charts.bar_chart("channels", _("Amount by channel"), [charts.Bar(r[1], r[3]) for r in surfaces.rows]),
             )
         )
-        for dimension in (
-            "utm_source",
-            "utm_medium",
-            "utm_campaign",
-            "referrer",
-            "device",
-            "payment_method",
-            "country",
-        ):
-            split = selectors.source_split(scope, dimension)
+        dimensions = ["utm_source", "utm_medium", "utm_campaign", "referrer", "device", "payment_method", "country"]
+        for dimension, split in selectors.source_splits(scope, dimensions).items():
             panels.append(
                 Panel(
                     dimension,

@@ -485,27 +485,34 @@ DIMENSION_LABELS = {
 
 
 def source_split(scope: Scope, dimension: str, *, limit: int = 25) -> Split:
-    rows = (
-        scope.filter(SourceRollup.objects.filter(dimension=dimension))
-        .values("value")
-        .annotate(g=Sum("gifts"), a=Sum("amount"))
-        .order_by("-a", "value")
-    )
-    found = list(rows)
-    if dimension == "country":
-        from django_countries import countries
+    return source_splits(scope, [dimension], limit=limit)[dimension]
 
-        names = dict(countries)
-        result = [
-            (r["value"], str(names.get(r["value"], r["value"])) if r["value"] else _("Unknown"), r["g"], r["a"])
-            for r in found
-        ]
-    else:
-        result = [(r["value"], r["value"] or _("(none)"), r["g"], r["a"]) for r in found]
-    if len(result) > limit:
-        rest = result[limit:]
-        result = [*result[:limit], ("", _("All others"), sum(r[2] for r in rest), sum(r[3] for r in rest))]
-    return Split(result, str(DIMENSION_LABELS[dimension]))
+
+def source_splits(scope: Scope, dimensions: list[str], *, limit: int = 25) -> dict[str, Split]:
+    """Gifts and amount per value of each source dimension (one query for all), the top ``limit`` and the rest."""
+    from django_countries import countries
+
+    grouped: dict[str, list[tuple[str, int, int]]] = {dimension: [] for dimension in dimensions}
+    rows = (
+        scope.filter(SourceRollup.objects.filter(dimension__in=dimensions))
+        .values_list("dimension", "value")
+        .annotate(g=Sum("gifts"), a=Sum("amount"))
+        .order_by("dimension", "-a", "value")
+    )
+    for dimension, value, gifts, amount in rows:
+        grouped[dimension].append((value, gifts, amount))
+    names = dict(countries)
+    splits = {}
+    for dimension, found in grouped.items():
+        if dimension == "country":
+            result = [(value, str(names.get(value, value)) if value else _("Unknown"), g, a) for value, g, a in found]
+        else:
+            result = [(value, value or _("(none)"), g, a) for value, g, a in found]
+        if len(result) > limit:
+            rest = result[limit:]
+            result = [*result[:limit], ("", _("All others"), sum(r[2] for r in rest), sum(r[3] for r in rest))]
+        splits[dimension] = Split(result, str(DIMENSION_LABELS[dimension]))
+    return splits
 
 
 @dataclass
