@@ -902,12 +902,19 @@ def advocacy(scope: Scope) -> Advocacy:
             f"FROM ({inner}) a"
         )
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT COUNT(*) FROM ({inner}) a", inner_params)  # noqa: S608
-            people = cursor.fetchone()[0]
-            cursor.execute(f"SELECT first, gift_at FROM ({sql}) b WHERE gift_at IS NOT NULL", [*params, *inner_params])  # noqa: S608
-            waits = [
-                (_moment(gift_at) - _moment(first)).total_seconds() / 86400 for first, gift_at in cursor.fetchall()
-            ]
+            # One pass over the first actions: everyone counted by a window before the filter keeps the givers.
+            cursor.execute(
+                f"SELECT first, gift_at, people FROM (SELECT b.*, COUNT(*) OVER () AS people FROM ({sql}) b) c "  # noqa: S608
+                "WHERE gift_at IS NOT NULL",
+                [*params, *inner_params],
+            )
+            found = cursor.fetchall()
+            if found:
+                people = found[0][2]
+            else:
+                cursor.execute(f"SELECT COUNT(*) FROM ({inner}) a", inner_params)  # noqa: S608
+                people = cursor.fetchone()[0]
+            waits = [(_moment(gift_at) - _moment(first)).total_seconds() / 86400 for first, gift_at, _n in found]
         rows.append(AdvocacyRow(str(source.label), people, len(waits), statistics.median(waits) if waits else None))
     return Advocacy(rows)
 
