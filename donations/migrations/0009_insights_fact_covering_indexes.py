@@ -3,6 +3,11 @@
 from django.db import migrations, models
 
 
+def rebuild_on_next_fold(apps, schema_editor):
+    """The donor, MRR and cohort rollups start empty: the next fold rebuilds every rollup from the gifts."""
+    apps.get_model("donations", "FoldState").objects.update(reporting_currency="")
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("donations", "0008_insights_mrr_cohort_rollups"),
@@ -27,4 +32,5 @@ class Migration(migrations.Migration):
                 name="insights_fact_recurring",
             ),
         ),
+        migrations.RunPython(rebuild_on_next_fold, migrations.RunPython.noop),
     ]
