@@ -128,6 +128,7 @@ def measure(samples: int) -> dict[str, Any]:
             cache.clear()  # as after a fold: the figures are computed again
             get()
 
+        cold()  # unmeasured: the process's first render of the page (templates compiled, code paths warmed)
         cold_times = sorted(_timed(cold) for _n in range(max(3, samples // 2)))
         get()
         times = sorted(_timed(get) for _n in range(samples))

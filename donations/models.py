@@ -543,11 +543,14 @@ class DonorSurvey(models.Model):
 
 # The books and the receipts live in their own packages; importing them here registers their models.
 from donations.insights.models import (  # noqa: E402, F401
+    CohortRollup,
     DigestSent,
+    DonorRollup,
     ExchangeRate,
     FoldState,
     GiftFact,
     HourlyRollup,
+    MrrRollup,
     SourceRollup,
     SpikeAnnotation,
 )

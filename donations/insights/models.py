@@ -105,6 +105,19 @@ class GiftFact(models.Model):
             models.Index(fields=["supporter_id", "occurred_at"]),
             models.Index(fields=["recurring_gift_id", "local_date"]),
             models.Index(fields=["currency"], condition=Q(converted=False), name="insights_fact_unconverted"),
+            # The fold reads a touched donor's or monthly gift's facts from these alone (index-only on PostgreSQL).
+            models.Index(
+                fields=["supporter_id", "local_date"],
+                include=["surface", "page_id", "fund_id"],
+                condition=Q(converted=True),
+                name="insights_fact_donor",
+            ),
+            models.Index(
+                fields=["recurring_gift_id", "local_date"],
+                include=["amount", "surface", "page_id", "fund_id"],
+                condition=Q(converted=True, recurring_gift_id__isnull=False),
+                name="insights_fact_recurring",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -167,6 +180,86 @@ class SourceRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.local_date} {self.dimension}={self.value}: {self.gifts}"
+
+
+class DonorRollup(models.Model):
+    """Donor counts per local date and slice (the whole organisation, one channel, one page or one fund).
+
+    ``active`` is on the first day of a month: donors who gave that month. ``first`` counts donors
+    whose first gift was that day and ``repeat`` those of them who gave again; ``latest`` donors
+    whose latest gift was that day. The fold keeps it by the difference of each touched donor's
+    profile before and after, so no page groups the gifts by donor.
+    """
+
+    local_date = models.DateField()
+    slice = models.CharField(max_length=8, blank=True, help_text="'' (all), surface, page or fund.")
+    value = models.CharField(max_length=32, blank=True)
+    active = models.BigIntegerField(default=0)
+    first = models.BigIntegerField(default=0)
+    repeat = models.BigIntegerField(default=0)
+    latest = models.BigIntegerField(default=0)
+
+    KEY = ("local_date", "slice", "value")
+    COUNTS = ("active", "first", "repeat", "latest")
+
+    class Meta:
+        verbose_name = _("donor rollup")
+        constraints = [models.UniqueConstraint(fields=["local_date", "slice", "value"], name="insights_donor_key")]
+        indexes = [models.Index(fields=["slice", "value", "local_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.local_date} {self.slice}={self.value}: {self.first} new"
+
+
+class MrrRollup(models.Model):
+    """Monthly recurring revenue per month (its first day) and slice, and how it moved from the month before.
+
+    Each monthly gift adds what its own months say (paid this month and not the last: new; the
+    last and not this: churned; both: the difference, expanded or contracted), so the fold keeps it
+    by the difference of each touched monthly gift's months before and after.
+    """
+
+    local_date = models.DateField()
+    slice = models.CharField(max_length=8, blank=True)
+    value = models.CharField(max_length=32, blank=True)
+    mrr = models.BigIntegerField(default=0)
+    donors = models.BigIntegerField(default=0)
+    new = models.BigIntegerField(default=0)
+    expanded = models.BigIntegerField(default=0)
+    contracted = models.BigIntegerField(default=0)
+    churned = models.BigIntegerField(default=0)
+
+    KEY = ("local_date", "slice", "value")
+    COUNTS = ("mrr", "donors", "new", "expanded", "contracted", "churned")
+
+    class Meta:
+        verbose_name = _("monthly recurring revenue rollup")
+        constraints = [models.UniqueConstraint(fields=["local_date", "slice", "value"], name="insights_mrr_key")]
+
+    def __str__(self) -> str:
+        return f"{self.local_date:%Y-%m} {self.slice}={self.value}: {self.mrr}"
+
+
+class CohortRollup(models.Model):
+    """Monthly gifts by the month of their first payment (``local_date``) still paid ``k`` months later."""
+
+    local_date = models.DateField()
+    slice = models.CharField(max_length=8, blank=True)
+    value = models.CharField(max_length=32, blank=True)
+    k = models.PositiveSmallIntegerField()
+    donors = models.BigIntegerField(default=0)
+
+    KEY = ("local_date", "slice", "value", "k")
+    COUNTS = ("donors",)
+
+    class Meta:
+        verbose_name = _("retention cohort rollup")
+        constraints = [
+            models.UniqueConstraint(fields=["local_date", "slice", "value", "k"], name="insights_cohort_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.local_date:%Y-%m} +{self.k} {self.slice}={self.value}: {self.donors}"
 
 
 class SpikeAnnotation(models.Model):

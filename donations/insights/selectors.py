@@ -22,7 +22,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from donations.insights import hijri
-from donations.insights.models import ExchangeRate, GiftFact, HourlyRollup, SourceRollup, SpikeAnnotation
+from donations.insights.models import (
+    CohortRollup,
+    DonorRollup,
+    ExchangeRate,
+    GiftFact,
+    HourlyRollup,
+    MrrRollup,
+    SourceRollup,
+    SpikeAnnotation,
+)
 
 # Groups of fewer people than this are never shown on their own (demographics).
 MIN_GROUP = 10
@@ -476,27 +485,34 @@ DIMENSION_LABELS = {
 
 
 def source_split(scope: Scope, dimension: str, *, limit: int = 25) -> Split:
-    rows = (
-        scope.filter(SourceRollup.objects.filter(dimension=dimension))
-        .values("value")
-        .annotate(g=Sum("gifts"), a=Sum("amount"))
-        .order_by("-a", "value")
-    )
-    found = list(rows)
-    if dimension == "country":
-        from django_countries import countries
+    return source_splits(scope, [dimension], limit=limit)[dimension]
 
-        names = dict(countries)
-        result = [
-            (r["value"], str(names.get(r["value"], r["value"])) if r["value"] else _("Unknown"), r["g"], r["a"])
-            for r in found
-        ]
-    else:
-        result = [(r["value"], r["value"] or _("(none)"), r["g"], r["a"]) for r in found]
-    if len(result) > limit:
-        rest = result[limit:]
-        result = [*result[:limit], ("", _("All others"), sum(r[2] for r in rest), sum(r[3] for r in rest))]
-    return Split(result, str(DIMENSION_LABELS[dimension]))
+
+def source_splits(scope: Scope, dimensions: list[str], *, limit: int = 25) -> dict[str, Split]:
+    """Gifts and amount per value of each source dimension (one query for all), the top ``limit`` and the rest."""
+    from django_countries import countries
+
+    grouped: dict[str, list[tuple[str, int, int]]] = {dimension: [] for dimension in dimensions}
+    rows = (
+        scope.filter(SourceRollup.objects.filter(dimension__in=dimensions))
+        .values_list("dimension", "value")
+        .annotate(g=Sum("gifts"), a=Sum("amount"))
+        .order_by("dimension", "-a", "value")
+    )
+    for dimension, value, gifts, amount in rows:
+        grouped[dimension].append((value, gifts, amount))
+    names = dict(countries)
+    splits = {}
+    for dimension, found in grouped.items():
+        if dimension == "country":
+            result = [(value, str(names.get(value, value)) if value else _("Unknown"), g, a) for value, g, a in found]
+        else:
+            result = [(value, value or _("(none)"), g, a) for value, g, a in found]
+        if len(result) > limit:
+            rest = result[limit:]
+            result = [*result[:limit], ("", _("All others"), sum(r[2] for r in rest), sum(r[3] for r in rest))]
+        splits[dimension] = Split(result, str(DIMENSION_LABELS[dimension]))
+    return splits
 
 
 @dataclass
@@ -541,6 +557,9 @@ def monthly_amounts(scope: Scope) -> dict[date, dict[int, int]]:
 
 def mrr(scope: Scope, by_month: dict[date, dict[int, int]] | None = None) -> Mrr:
     """Monthly recurring revenue from monthly gifts paid each month, and how it moved from the month before."""
+    slice_ = donor_slice(scope)
+    if by_month is None and slice_ is not None:
+        return _mrr_from_rollup(scope, slice_)
     by_month = monthly_amounts(scope) if by_month is None else by_month
     if not by_month:
         return Mrr([])
@@ -579,6 +598,9 @@ class Cohorts:
 
 def retention_cohorts(scope: Scope, by_month: dict[date, dict[int, int]] | None = None) -> Cohorts:
     """Monthly gifts grouped by the month of their first payment; the share still paying k months later."""
+    slice_ = donor_slice(scope)
+    if by_month is None and slice_ is not None:
+        return _cohorts_from_rollup(scope, slice_)
     by_month = monthly_amounts(scope) if by_month is None else by_month
     starts: dict[int, date] = {}
     for month in sorted(by_month):
@@ -598,6 +620,48 @@ def retention_cohorts(scope: Scope, by_month: dict[date, dict[int, int]] | None 
             month = start + relativedelta(months=k)
             kept.append(None if month > latest else sum(1 for rg in members if rg in by_month.get(month, {})))
         rows.append((start, len(members), kept))
+    return Cohorts(rows)
+
+
+def _mrr_from_rollup(scope: Scope, slice_: tuple[str, str]) -> Mrr:
+    """mrr() read from MrrRollup: every month from the first to the last with a monthly gift paid."""
+    found = {
+        row[0]: row[1:]
+        for row in MrrRollup.objects.filter(slice=slice_[0], value=slice_[1]).values_list(
+            "local_date", *MrrRollup.COUNTS
+        )
+    }
+    paid = [month for month, counts in found.items() if counts[1]]
+    if not paid:
+        return Mrr([])
+    month, last, rows = min(paid), max(paid), []
+    while month <= last:
+        total, donors_n, new, expanded, contracted, churned = found.get(month, (0, 0, 0, 0, 0, 0))
+        in_range = (not scope.since or month >= month_key(scope.since)) and (not scope.until or month <= scope.until)
+        if in_range:
+            rows.append(MrrRow(month, total, new, expanded, contracted, churned, donors_n))
+        month += relativedelta(months=1)
+    return Mrr(rows)
+
+
+def _cohorts_from_rollup(scope: Scope, slice_: tuple[str, str]) -> Cohorts:
+    """retention_cohorts() read from CohortRollup (k = 0 is the cohort's size)."""
+    kept: dict[date, dict[int, int]] = defaultdict(dict)
+    for start, k, n in CohortRollup.objects.filter(slice=slice_[0], value=slice_[1], donors__gt=0).values_list(
+        "local_date", "k", "donors"
+    ):
+        kept[start][k] = n
+    latest = MrrRollup.objects.filter(slice=slice_[0], value=slice_[1], donors__gt=0).aggregate(m=Max("local_date"))[
+        "m"
+    ]
+    rows = []
+    for start in sorted(kept):
+        if (scope.since and start < month_key(scope.since)) or (scope.until and start > scope.until):
+            continue
+        counts = [
+            None if start + relativedelta(months=k) > latest else kept[start].get(k, 0) for k in range(COHORT_MONTHS)
+        ]
+        rows.append((start, kept[start].get(0, 0), counts))
     return Cohorts(rows)
 
 
@@ -624,10 +688,64 @@ def donors(scope: Scope, *, today: date | None = None) -> Donors:
     converted when a second gift followed the first; lapsed when their latest gift is more than
     13 months before the end of the range (or today).
     """
-    from django.db import connection
-
     end = scope.until or today or date.today()
     cutoff = end - relativedelta(months=LAPSED_MONTHS)
+    slice_ = donor_slice(scope)
+    if slice_ is None:
+        return _donors_from_facts(scope, cutoff)
+    rows = DonorRollup.objects.filter(slice=slice_[0], value=slice_[1]).values_list(
+        "local_date", "active", "first", "repeat", "latest"
+    )
+    new_in: dict[date, int] = defaultdict(int)
+    active: dict[date, int] = defaultdict(int)
+    first_time = converted = lapsed = 0
+    for day, n_active, first, repeat, latest in rows:
+        new_in[month_key(day)] += first
+        active[day] += n_active
+        if day < cutoff:
+            lapsed += latest
+        if (not scope.since or day >= scope.since) and (not scope.until or day <= scope.until):
+            first_time += first
+            converted += repeat
+    months = sorted(
+        month
+        for month, n in active.items()
+        if n and (not scope.since or month >= month_key(scope.since)) and (not scope.until or month <= scope.until)
+    )
+    # A month the range cuts: its donors within the range, from the facts of those days only.
+    for edge in {month_key(scope.since) if scope.since and scope.since.day != 1 else None, _cut_month(scope.until)}:
+        if edge in active:
+            start, stop = max(edge, scope.since or edge), min(edge + relativedelta(months=1, days=-1), end)
+            active[edge] = (
+                scope.facts(dates=False)
+                .filter(local_date__gte=start, local_date__lte=stop)
+                .aggregate(n=Count("supporter_id", distinct=True))["n"]
+            )
+    found = [(month, min(new_in.get(month, 0), active[month])) for month in months if active[month]]
+    return Donors([(month, new, active[month] - new) for month, new in found], first_time, converted, lapsed)
+
+
+def donor_slice(scope: Scope) -> tuple[str, str] | None:
+    """The DonorRollup slice of a scope; None when it filters on more than one of channel, page and fund."""
+    chosen = [
+        (k, str(v)) for k, v in (("surface", scope.surface), ("page", scope.page_id), ("fund", scope.fund_id)) if v
+    ]
+    if len(chosen) > 1:
+        return None
+    return chosen[0] if chosen else ("", "")
+
+
+def _cut_month(until: date | None) -> date | None:
+    """The month of ``until`` when the range ends before that month does."""
+    if until is None or (until + timedelta(days=1)).day == 1:
+        return None
+    return month_key(until)
+
+
+def _donors_from_facts(scope: Scope, cutoff: date) -> Donors:
+    """donors() grouping the facts by donor: for scopes the rollup has no slice for."""
+    from django.db import connection
+
     per_donor = (
         scope.facts(dates=False)
         .values("supporter_id")
@@ -639,7 +757,7 @@ def donors(scope: Scope, *, today: date | None = None) -> Donors:
         cursor.execute(
             "SELECT first_day, COUNT(*), SUM(CASE WHEN gifts_n > 1 THEN 1 ELSE 0 END), "  # noqa: S608
             f"SUM(CASE WHEN last_day < %s THEN 1 ELSE 0 END) FROM ({inner}) AS per_donor GROUP BY first_day",
-            [*params, cutoff],
+            [cutoff, *params],  # the cutoff's placeholder comes before the inner query's
         )
         by_first = [(_day(first), count, repeat, lapsed) for first, count, repeat, lapsed in cursor.fetchall()]
     new_in: dict[date, int] = defaultdict(int)
@@ -784,12 +902,19 @@ def advocacy(scope: Scope) -> Advocacy:
             f"FROM ({inner}) a"
         )
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT COUNT(*) FROM ({inner}) a", inner_params)  # noqa: S608
-            people = cursor.fetchone()[0]
-            cursor.execute(f"SELECT first, gift_at FROM ({sql}) b WHERE gift_at IS NOT NULL", [*params, *inner_params])  # noqa: S608
-            waits = [
-                (_moment(gift_at) - _moment(first)).total_seconds() / 86400 for first, gift_at in cursor.fetchall()
-            ]
+            # One pass over the first actions: everyone counted by a window before the filter keeps the givers.
+            cursor.execute(
+                f"SELECT first, gift_at, people FROM (SELECT b.*, COUNT(*) OVER () AS people FROM ({sql}) b) c "  # noqa: S608
+                "WHERE gift_at IS NOT NULL",
+                [*params, *inner_params],
+            )
+            found = cursor.fetchall()
+            if found:
+                people = found[0][2]
+            else:
+                cursor.execute(f"SELECT COUNT(*) FROM ({inner}) a", inner_params)  # noqa: S608
+                people = cursor.fetchone()[0]
+            waits = [(_moment(gift_at) - _moment(first)).total_seconds() / 86400 for first, gift_at, _n in found]
         rows.append(AdvocacyRow(str(source.label), people, len(waits), statistics.median(waits) if waits else None))
     return Advocacy(rows)
 
@@ -830,8 +955,11 @@ def rates_used(scope: Scope, reporting: str) -> RatesUsed:
     }
     rates = ExchangeRate.objects.in_bulk(list(used))
     unconverted = {
-        row["currency"]: row["n"]
-        for row in scope.filter(GiftFact.objects.filter(converted=False)).values("currency").annotate(n=Count("id"))
+        row["value"]: row["n"]
+        for row in scope.filter(SourceRollup.objects.filter(dimension="unconverted"))
+        .values("value")
+        .annotate(n=Sum("gifts"))
+        if row["n"]
     }
     return RatesUsed(
         reporting,

@@ -15,20 +15,30 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Model, Q
 from django.utils import timezone
 
-from donations.insights.models import FoldState, GiftFact, HourlyRollup, SourceRollup, SpikeAnnotation
+from donations.insights.models import (
+    CohortRollup,
+    DonorRollup,
+    FoldState,
+    GiftFact,
+    HourlyRollup,
+    MrrRollup,
+    SourceRollup,
+    SpikeAnnotation,
+)
 from donations.insights.rates import RateBook, convert_minor, rate_book
 
 # Gifts whose change committed up to this long after their updated_at are still folded.
 OVERLAP = timedelta(minutes=2)
 PAGE = 10000
 BATCH = 500
-# Rows per additive upsert: PostgreSQL takes many more parameters per statement than SQLite.
-UPSERT_BATCH = {"postgresql": 5000}
+# Rows per additive upsert on SQLite (PostgreSQL takes them all at once, as arrays).
+UPSERT_BATCH: dict[str, int] = {}
 
 DONATION_FIELDS = (
     "id", "supporter_id", "recurring_gift_id", "created_at", "updated_at", "succeeded_at", "amount_minor",
@@ -51,6 +61,8 @@ DIMENSIONS = {
     "payment_method": "payment_method_type",
     "country": "country",
 }
+# The SourceRollup dimension counting gifts left out for want of a rate, per currency (amount always 0).
+UNCONVERTED = "unconverted"
 
 
 def organisation_reporting() -> tuple[str, str]:
@@ -108,9 +120,11 @@ def fact_values(row: dict[str, Any], *, book: RateBook, zone: ZoneInfo) -> dict[
 
 
 def _contribute(fact: dict[str, Any], sign: int, hourly: dict, sources: dict) -> None:
-    if not fact["converted"]:
-        return
     scope = (fact["surface"], fact["frequency"], fact["page_id"], fact["fund_id"])
+    if not fact["converted"]:
+        # Left out of the figures, but counted per currency: every page says how many wait for a rate.
+        sources[(fact["local_date"], *scope, UNCONVERTED, fact["currency"])][0] += sign
+        return
     key = (fact["local_date"], fact["local_hour"], fact["weekday"], *scope, fact["rate_id"] or 0)
     hourly[key][0] += sign
     hourly[key][1] += sign * fact["amount"]
@@ -124,32 +138,150 @@ def _contribute(fact: dict[str, Any], sign: int, hourly: dict, sources: dict) ->
     cell[1] += sign * fact["amount"]
 
 
-def _apply(model: type[Model], deltas: dict[tuple, list[int]]) -> None:
+def _apply(model: type[Model], deltas: dict[tuple, list[int]], counts: tuple[str, ...] = ("gifts", "amount")) -> None:
     """Add ``deltas`` to the rollup rows (created when missing) in one statement per batch."""
-    items = [(key, cell) for key, cell in deltas.items() if cell[0] or cell[1]]
+    items = [(key, cell) for key, cell in deltas.items() if any(cell)]
     if not items:
         return
-    table = connection.ops.quote_name(model._meta.db_table)
-    key = [connection.ops.quote_name(model._meta.get_field(name).column) for name in model.KEY]
-    columns = ", ".join([*key, '"gifts"', '"amount"'])
-    row = "(" + ", ".join(["%s"] * (len(key) + 2)) + ")"
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    key = [quote(model._meta.get_field(name).column) for name in model.KEY]
+    columns = ", ".join([*key, *map(quote, counts)])
+    adds = ", ".join(f"{quote(c)} = {table}.{quote(c)} + EXCLUDED.{quote(c)}" for c in counts)
+    items.sort(key=lambda item: item[0])  # in key order: neighbouring index pages, fewer of them touched
+    if connection.vendor == "postgresql":
+        # One statement of one array per column: no parsing of thousands of VALUES rows.
+        types = [model._meta.get_field(name).db_type(connection) for name in [*model.KEY, *counts]]
+        arrays = [list(column) for column in zip(*[(*values, *cell) for values, cell in items], strict=True)]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) SELECT * FROM unnest("  # noqa: S608
+                + ", ".join(f"%s::{kind}[]" for kind in types)
+                + f") ON CONFLICT ({', '.join(key)}) DO UPDATE SET {adds}",
+                arrays,
+            )
+        _drop_empty(model, items, counts)
+        return
+    row = "(" + ", ".join(["%s"] * (len(key) + len(counts))) + ")"
     size = UPSERT_BATCH.get(connection.vendor, BATCH)
     with connection.cursor() as cursor:
         for start in range(0, len(items), size):
             batch = items[start : start + size]
             params: list[Any] = []
-            for values, (gifts, amount) in batch:
-                params.extend([*values, gifts, amount])
+            for values, cell in batch:
+                params.extend([*values, *cell])
             cursor.execute(
                 f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(batch))} "  # noqa: S608
-                f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET "
-                f'"gifts" = {table}."gifts" + EXCLUDED."gifts", "amount" = {table}."amount" + EXCLUDED."amount"',
+                f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {adds}",
                 params,
             )
+    _drop_empty(model, items, counts)
+
+
+def _drop_empty(model: type[Model], items: list[tuple[tuple, list[int]]], counts: tuple[str, ...]) -> None:
     # Only a subtraction can leave an empty row behind.
-    days = {values[0] for values, (gifts, _amount) in items if gifts < 0}
+    days = {values[0] for values, cell in items if any(n < 0 for n in cell)}
     if days:
-        model.objects.filter(local_date__in=days, gifts=0, amount=0).delete()
+        model.objects.filter(local_date__in=days, **dict.fromkeys(counts, 0)).delete()
+
+
+def _donor_slices(surface: str, page_id: int, fund_id: int) -> list[tuple[str, str]]:
+    """The DonorRollup slices a gift belongs to: the whole organisation, its channel, page and fund."""
+    found = [("", ""), ("surface", surface)]
+    if page_id:
+        found.append(("page", str(page_id)))
+    if fund_id:
+        found.append(("fund", str(fund_id)))
+    return found
+
+
+def _donor_cells(supporter_ids: set[int]) -> dict[tuple, list[int]]:
+    """What these donors contribute to DonorRollup now, from their facts (one query)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            sql = _donor_cells_sql(GiftFact._meta.db_table, "AND f.supporter_id = ANY(%s)")
+            cursor.execute(sql, [list(supporter_ids)])
+            found: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+            for day, slice_, value, *counts in cursor.fetchall():
+                found[(day, slice_, value)] = [int(n) for n in counts]
+            return found
+    profiles: dict[tuple, list[Any]] = {}  # (supporter, slice, value) -> [months, first, last, gifts]
+    rows = GiftFact.objects.filter(converted=True, supporter_id__in=supporter_ids).values_list(
+        "supporter_id", "local_date", "surface", "page_id", "fund_id"
+    )
+    for supporter_id, day, surface, page_id, fund_id in rows.iterator(chunk_size=10000):
+        for slice_ in _donor_slices(surface, page_id, fund_id):
+            profile = profiles.get((supporter_id, *slice_))
+            if profile is None:
+                profiles[(supporter_id, *slice_)] = [{day.replace(day=1)}, day, day, 1]
+            else:
+                profile[0].add(day.replace(day=1))
+                profile[1], profile[2] = min(profile[1], day), max(profile[2], day)
+                profile[3] += 1
+    cells: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for (_supporter, *slice_), (months, first, last, gifts) in profiles.items():
+        for month in months:
+            cells[(month, *slice_)][0] += 1
+        cells[(first, *slice_)][1] += 1
+        cells[(first, *slice_)][2] += 1 if gifts > 1 else 0
+        cells[(last, *slice_)][3] += 1
+    return cells
+
+
+def _donor_fold(supporter_ids: set[int], before: dict[tuple, list[int]]) -> None:
+    """Apply to DonorRollup the difference between these donors' profiles now and ``before``."""
+    deltas = _donor_cells(supporter_ids)
+    for key, cell in before.items():
+        target = deltas[key]
+        for index, n in enumerate(cell):
+            target[index] -= n
+    _apply(DonorRollup, deltas, DonorRollup.COUNTS)
+
+
+def _recurring_cells(recurring_ids: set[int] | None) -> tuple[dict[tuple, list[int]], dict[tuple, list[int]]]:
+    """What these monthly gifts (None: all) contribute to MrrRollup and CohortRollup now, from their facts."""
+    from donations.insights.selectors import COHORT_MONTHS
+
+    facts = GiftFact.objects.filter(converted=True, recurring_gift_id__isnull=False)
+    if recurring_ids is not None:
+        facts = facts.filter(recurring_gift_id__in=recurring_ids)
+    series: dict[tuple, dict] = defaultdict(lambda: defaultdict(int))  # (gift, slice, value) -> month -> amount
+    rows = facts.values_list("recurring_gift_id", "local_date", "amount", "surface", "page_id", "fund_id")
+    for recurring_id, day, amount, surface, page_id, fund_id in rows:
+        month = day.replace(day=1)
+        for slice_ in _donor_slices(surface, page_id, fund_id):
+            series[(recurring_id, *slice_)][month] += amount
+    mrr: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0])
+    cohorts: dict[tuple, list[int]] = defaultdict(lambda: [0])
+    step = relativedelta(months=1)
+    for (_recurring, *slice_), paid in series.items():
+        for month in sorted({*paid, *(month + step for month in paid)}):
+            cell, before = mrr[(month, *slice_)], month - step
+            if month in paid:
+                cell[0] += paid[month]
+                cell[1] += 1
+                if before in paid:
+                    change = paid[month] - paid[before]
+                    cell[3 if change > 0 else 4] += change
+                else:
+                    cell[2] += paid[month]
+            elif before in paid:
+                cell[5] -= paid[before]
+        start = min(paid)
+        for k in range(COHORT_MONTHS):
+            if start + relativedelta(months=k) in paid:
+                cohorts[(start, *slice_, k)][0] += 1
+    return mrr, cohorts
+
+
+def _recurring_fold(recurring_ids: set[int], earlier: tuple[dict, dict]) -> None:
+    """Apply to the MRR and cohort rollups the difference between these monthly gifts now and ``earlier``."""
+    for model, now, before in zip((MrrRollup, CohortRollup), _recurring_cells(recurring_ids), earlier, strict=True):
+        for key, cell in before.items():
+            target = now[key]
+            for index, n in enumerate(cell):
+                target[index] -= n
+        _apply(model, now, model.COUNTS)
 
 
 def _fold_rows(rows: list[dict[str, Any]], *, book: RateBook, zone: ZoneInfo) -> int:
@@ -160,6 +292,8 @@ def _fold_rows(rows: list[dict[str, Any]], *, book: RateBook, zone: ZoneInfo) ->
     hourly: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
     sources: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
     create, update, delete = [], [], []
+    donors: set[int] = set()  # whose profile can change: the changed gifts' donors now and as last folded
+    recurring: set[int] = set()  # the same for monthly gifts
     for row in rows:
         new = fact_values(row, book=book, zone=zone)
         before = old.get(row["id"])
@@ -169,23 +303,52 @@ def _fold_rows(rows: list[dict[str, Any]], *, book: RateBook, zone: ZoneInfo) ->
             continue
         if before is not None:
             _contribute(before, -1, hourly, sources)
+            donors.add(before["supporter_id"])
+            recurring.add(before["recurring_gift_id"])
         if new is not None:
             _contribute(new, 1, hourly, sources)
+            donors.add(new["supporter_id"])
+            recurring.add(new["recurring_gift_id"])
             if before is None:
-                create.append(GiftFact(donation_id=row["id"], **new))
+                create.append({"donation_id": row["id"], **new})
             else:
                 update.append(GiftFact(id=before["id"], donation_id=row["id"], **new))
         else:
             delete.append(before["id"])
+    earlier = _donor_cells(donors) if donors else {}
+    recurring.discard(None)
+    earlier_recurring = _recurring_cells(recurring) if recurring else ({}, {})
     if create:
-        GiftFact.objects.bulk_create(create, batch_size=BATCH)
+        _facts_create(create)
     if update:
         GiftFact.objects.bulk_update(update, FACT_FIELDS, batch_size=BATCH)
     if delete:
         GiftFact.objects.filter(id__in=delete).delete()
     _apply(HourlyRollup, hourly)
     _apply(SourceRollup, sources)
+    if donors:
+        _donor_fold(donors, earlier)
+    if recurring:
+        _recurring_fold(recurring, earlier_recurring)
     return len(create) + len(update) + len(delete)
+
+
+def _facts_create(create: list[dict[str, Any]]) -> None:
+    """Write new facts: on PostgreSQL one INSERT of one array per column (Django's per-value preparation
+    of a bulk_create was most of a fold's time)."""
+    if connection.vendor != "postgresql":
+        GiftFact.objects.bulk_create([GiftFact(**values) for values in create], batch_size=BATCH)
+        return
+    names = ["donation_id", *FACT_FIELDS]
+    fields = [GiftFact._meta.get_field(name) for name in names]
+    arrays = [[values[name] for values in create] for name in names]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {GiftFact._meta.db_table} ({', '.join(f.column for f in fields)}) SELECT * FROM unnest("  # noqa: S608
+            + ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
+            + ")",
+            arrays,
+        )
 
 
 def _state_locked() -> FoldState:
@@ -235,6 +398,9 @@ def insights_fold(*, rebuild: bool = False) -> FoldResult:
             GiftFact.objects.all().delete()
             HourlyRollup.objects.all().delete()
             SourceRollup.objects.all().delete()
+            DonorRollup.objects.all().delete()
+            MrrRollup.objects.all().delete()
+            CohortRollup.objects.all().delete()
             state.cursor, state.dirty_currencies = None, []
         since = state.cursor - OVERLAP if state.cursor else None
         if rebuild and connection.vendor == "postgresql":
@@ -308,15 +474,53 @@ def _rebuild_in_sql(reporting: str, time_zone: str) -> tuple[int, datetime | Non
             SELECT local_date, surface, frequency, page_id, fund_id, '{dimension}', {name}, count(*), sum(amount)
             FROM {facts} WHERE converted GROUP BY 1, 2, 3, 4, 5, 7"""  # noqa: S608
         )
+    statements.append(
+        f"""INSERT INTO {SourceRollup._meta.db_table}
+            (local_date, surface, frequency, page_id, fund_id, dimension, value, gifts, amount)
+        SELECT local_date, surface, frequency, page_id, fund_id, '{UNCONVERTED}', currency, count(*), 0
+        FROM {facts} WHERE NOT converted GROUP BY 1, 2, 3, 4, 5, 7"""  # noqa: S608
+    )
+    statements.append(_donor_rebuild_sql(facts))
     with connection.cursor() as cursor:
         for statement in statements:
             cursor.execute(statement, {"rep": reporting, "tz": time_zone})
+        for model, cells in zip((MrrRollup, CohortRollup), _recurring_cells(None), strict=True):
+            _apply(model, cells, model.COUNTS)
         cursor.execute(f"SELECT count(*) FROM {facts}")  # noqa: S608
         changed = cursor.fetchone()[0]
         cursor.execute("SELECT max(updated_at) FROM donations_donation")
         newest = cursor.fetchone()[0]
-        cursor.execute(f"ANALYZE {facts}; ANALYZE {HourlyRollup._meta.db_table}; ANALYZE {SourceRollup._meta.db_table}")
+        cursor.execute(
+            f"ANALYZE {facts}; ANALYZE {HourlyRollup._meta.db_table}; ANALYZE {SourceRollup._meta.db_table}; "
+            f"ANALYZE {DonorRollup._meta.db_table}"
+        )
     return changed, newest
+
+
+def _donor_cells_sql(facts: str, where: str = "") -> str:
+    """PostgreSQL: DonorRollup's cells of the facts (those matching ``where``), the same as _donor_cells."""
+    return f"""WITH s AS (
+            SELECT f.supporter_id, f.local_date, v.slice, v.value FROM {facts} f
+            CROSS JOIN LATERAL (VALUES ('', ''), ('surface', f.surface), ('page', f.page_id::text),
+                                       ('fund', f.fund_id::text)) v(slice, value)
+            WHERE f.converted AND NOT (v.slice = 'page' AND f.page_id = 0) AND NOT (v.slice = 'fund' AND f.fund_id = 0)
+            {where}
+        ), p AS (
+            SELECT supporter_id, slice, value, min(local_date) AS first, max(local_date) AS last, count(*) AS n
+            FROM s GROUP BY 1, 2, 3
+        ), cells AS (
+            SELECT first AS day, slice, value, 0 AS active, 1 AS first, (n > 1)::int AS repeat, 0 AS latest FROM p
+            UNION ALL SELECT last, slice, value, 0, 0, 0, 1 FROM p
+            UNION ALL SELECT date_trunc('month', local_date)::date, slice, value, count(DISTINCT supporter_id), 0, 0, 0
+                FROM s GROUP BY 1, 2, 3
+        )
+        SELECT day, slice, value, sum(active), sum(first), sum(repeat), sum(latest) FROM cells GROUP BY 1, 2, 3"""  # noqa: S608
+
+
+def _donor_rebuild_sql(facts: str) -> str:
+    """DonorRollup from every fact, the same slices and counts as _donor_cells."""
+    table = DonorRollup._meta.db_table
+    return f"INSERT INTO {table} (local_date, slice, value, active, first, repeat, latest) {_donor_cells_sql(facts)}"
 
 
 def insights_rebuild() -> FoldResult:

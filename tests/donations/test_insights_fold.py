@@ -9,22 +9,24 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from dateutil.relativedelta import relativedelta
 from django.core.management import call_command
 
 from donations.insights import selectors
 from donations.insights.hijri import to_hijri
-from donations.insights.models import ExchangeRate, GiftFact, HourlyRollup, SourceRollup
+from donations.insights.models import DonorRollup, ExchangeRate, GiftFact, HourlyRollup, SourceRollup
 from donations.insights.services import insights_fold
 from donations.models import Donation
 from donations.money import exponent
-from tests.donations.insights_helpers import gift, organisation, supporter, touch
+from tests.donations.insights_helpers import gift, monthly, organisation, supporter, touch
 
 ZONE = ZoneInfo("America/New_York")
 
 
-def recompute() -> tuple[Counter, Counter, Counter]:
-    """The hourly and country rollups computed straight from the gift rows, independently of the fold."""
-    gifts, amounts, countries = Counter(), Counter(), Counter()
+def recompute() -> tuple[Counter, Counter, Counter, Counter, Counter]:
+    """The hourly, country, unconverted and donor rollups computed straight from the gift rows."""
+    gifts, amounts, countries, unconverted = Counter(), Counter(), Counter(), Counter()
+    profiles: dict[tuple, list] = {}
     rates = list(ExchangeRate.objects.filter(reporting_currency="USD").order_by("valid_from"))
     for donation in Donation.objects.all():
         if donation.succeeded_at is None or donation.dispute_status == "lost":
@@ -38,6 +40,7 @@ def recompute() -> tuple[Counter, Counter, Counter]:
         else:
             valid = [r for r in rates if r.currency == donation.currency and r.valid_from <= local.date()]
             if not valid:
+                unconverted[(local.date(), donation.currency)] += 1
                 continue
             scaled = Decimal(net) * Decimal(10) ** (exponent("USD") - exponent(donation.currency)) * valid[-1].rate
             amount = int(scaled.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
@@ -45,18 +48,37 @@ def recompute() -> tuple[Counter, Counter, Counter]:
         gifts[key] += 1
         amounts[key] += amount
         countries[(local.date(), str(donation.address_country or ""))] += amount
-    return gifts, amounts, countries
+        slices = [("", ""), ("surface", donation.surface)]
+        slices += [("page", str(donation.designation_page_id))] if donation.designation_page_id else []
+        for slice_ in slices:
+            profile = profiles.setdefault((donation.supporter_id, *slice_), [set(), local.date(), local.date(), 0])
+            profile[0].add(local.date().replace(day=1))
+            profile[1], profile[2] = min(profile[1], local.date()), max(profile[2], local.date())
+            profile[3] += 1
+    donors = Counter()
+    for (_supporter, *slice_), (months, first, last, n) in profiles.items():
+        for month in months:
+            donors[(month, *slice_, "active")] += 1
+        donors[(first, *slice_, "first")] += 1
+        donors[(first, *slice_, "repeat")] += n > 1
+        donors[(last, *slice_, "latest")] += 1
+    return gifts, amounts, countries, unconverted, donors
 
 
-def rolled_up() -> tuple[Counter, Counter, Counter]:
-    gifts, amounts, countries = Counter(), Counter(), Counter()
+def rolled_up() -> tuple[Counter, Counter, Counter, Counter, Counter]:
+    gifts, amounts, countries, unconverted, donors = Counter(), Counter(), Counter(), Counter(), Counter()
     for row in HourlyRollup.objects.all():
         key = (row.local_date, row.local_hour, row.weekday, row.surface, row.frequency)
         gifts[key] += row.gifts
         amounts[key] += row.amount
     for row in SourceRollup.objects.filter(dimension="country"):
         countries[(row.local_date, row.value)] += row.amount
-    return +gifts, +amounts, +countries
+    for row in SourceRollup.objects.filter(dimension="unconverted"):
+        unconverted[(row.local_date, row.value)] += row.gifts
+    for row in DonorRollup.objects.all():
+        for name in DonorRollup.COUNTS:
+            donors[(row.local_date, row.slice, row.value, name)] += getattr(row, name)
+    return +gifts, +amounts, +countries, +unconverted, +donors
 
 
 def last_day_of_shaban(year: int) -> date:
@@ -71,11 +93,52 @@ def org(site_tree):
     return organisation(site_tree.site, currency="USD", time_zone="America/New_York")
 
 
-def test_randomised_gifts_refunds_and_refolds_match_a_recomputation(org):
+def raw_monthly() -> dict:
+    """Monthly gifts' amounts per month and recurring gift, straight from the gift rows (for mrr and cohorts)."""
+    by_month: dict = {}
+    for key, amount in recompute_amounts().items():
+        month, recurring = key
+        by_month.setdefault(month, {}).setdefault(recurring, 0)
+        by_month[month][recurring] += amount
+    return by_month
+
+
+def recompute_amounts() -> Counter:
+    rates = list(ExchangeRate.objects.filter(reporting_currency="USD").order_by("valid_from"))
+    found = Counter()
+    for donation in Donation.objects.filter(recurring_gift__isnull=False, succeeded_at__isnull=False):
+        net = 0 if donation.dispute_status == "lost" else donation.amount_minor - donation.amount_refunded_minor
+        if net <= 0:
+            continue
+        local = donation.created_at.astimezone(ZONE)
+        if donation.currency != "USD":
+            valid = [r for r in rates if r.currency == donation.currency and r.valid_from <= local.date()]
+            if not valid:
+                continue
+            scaled = Decimal(net) * Decimal(10) ** (exponent("USD") - exponent(donation.currency)) * valid[-1].rate
+            net = int(scaled.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+        found[(local.date().replace(day=1), donation.recurring_gift_id)] += net
+    return found
+
+
+def donors_seen(scope: selectors.Scope) -> tuple:
+    found = selectors.donors(scope, today=date(2026, 12, 1))
+    return found.rows, found.first_time, found.converted, found.lapsed
+
+
+def donors_from_facts(scope: selectors.Scope) -> tuple:
+    cutoff = (scope.until or date(2026, 12, 1)) - relativedelta(months=selectors.LAPSED_MONTHS)
+    found = selectors._donors_from_facts(scope, cutoff)
+    return found.rows, found.first_time, found.converted, found.lapsed
+
+
+def test_randomised_gifts_refunds_and_refolds_match_a_recomputation(org, site_tree):
     rng = random.Random(6)
+    pages = [None, site_tree.home, site_tree.about]
     ExchangeRate.objects.create(currency="JOD", reporting_currency="USD", valid_from=date(2025, 1, 1), rate="1.41")
     ExchangeRate.objects.create(currency="EUR", reporting_currency="USD", valid_from=date(2025, 1, 1), rate="1.08")
     people = [supporter(f"donor{n}@example.org") for n in range(40)]
+    plans = [monthly(people[n]) for n in range(8)]
     start = datetime(2025, 6, 1, tzinfo=UTC)
     made = []
     for round_ in range(4):
@@ -90,6 +153,8 @@ def test_randomised_gifts_refunds_and_refolds_match_a_recomputation(org):
                     surface=rng.choice(["page", "embed", "block"]),
                     frequency=rng.choice(["one_time", "monthly"]),
                     address_country=rng.choice(["", "JO", "GB", "US"]),
+                    designation_page=rng.choice(pages),
+                    recurring_gift=rng.choice([None, *plans]),
                 )
             )  # fmt: skip
         # Refunds, lost disputes and late payments between folds.
@@ -112,9 +177,28 @@ def test_randomised_gifts_refunds_and_refolds_match_a_recomputation(org):
     assert rolled_up() == tuple(+c for c in recompute())
     assert sum(rolled_up()[0].values()) > 150  # most of the 240 gifts still count
     assert insights_fold().changed == 0
+    # The donors page from the rollup says what grouping the gifts by donor says, ranges cutting months included.
+    for scope in [
+        selectors.Scope(),
+        selectors.Scope(since=date(2025, 9, 14), until=date(2026, 6, 20)),
+        selectors.Scope(since=date(2026, 1, 1), until=date(2026, 3, 31), surface="embed"),
+        selectors.Scope(page_id=site_tree.home.pk, until=date(2026, 2, 10)),
+    ]:
+        assert donors_seen(scope) == donors_from_facts(scope)
+    assert donors_seen(selectors.Scope())[1] > 20
+    # MRR and cohorts from their rollups say what the monthly payments straight from the gift rows say.
+    raw = raw_monthly()
+    for scope in [selectors.Scope(), selectors.Scope(since=date(2025, 10, 1), until=date(2026, 8, 31))]:
+        assert selectors.mrr(scope) == selectors.mrr(scope, raw)
+        assert selectors.retention_cohorts(scope) == selectors.retention_cohorts(scope, raw)
+    scope = selectors.Scope(surface="embed", until=date(2026, 9, 30))
+    assert selectors.mrr(scope) == selectors.mrr(scope, selectors.monthly_amounts(scope))
+    assert selectors.retention_cohorts(scope) == selectors.retention_cohorts(scope, selectors.monthly_amounts(scope))
+    assert len(selectors.mrr(selectors.Scope()).rows) > 10
 
     call_command("insights_rebuild")
     assert rolled_up() == tuple(+c for c in recompute())
+    assert selectors.mrr(selectors.Scope()) == selectors.mrr(selectors.Scope(), raw_monthly())
     # JPY has no rate: those gifts are left out of the figures and counted as unconverted.
     unconverted = GiftFact.objects.filter(converted=False)
     assert unconverted.exists() and set(unconverted.values_list("currency", flat=True)) == {"JPY"}
