@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("donations", "0006_insights_rollups"),
+        ("donations", "0009_insights_fact_covering_indexes"),
         ("supporters", "0002_signin"),
         migrations.swappable_dependency(settings.WAGTAIL_PAGE_MODEL),
     ]
