@@ -22,6 +22,11 @@ Only views decorated with ``public_json`` are stored, only for GET without a
 query string, only 200 answers that set no cookie. The stored headers are the
 ones the whole stack produced, so a hit carries the same security headers.
 Place it right after the health check, before the other middleware.
+
+Every other request must not pay for this: a process looks in the cache only
+for addresses it has seen a marked view answer (a bounded set in memory), so
+the first request for an address in each process goes through the stack and
+every page, form and admin request costs nothing more than before.
 """
 
 from __future__ import annotations
@@ -41,6 +46,8 @@ from cms import page_cache
 GENERATION_KEY = "publicjson:generation"
 HEADER = "X-Public-Cache"
 _MARK = "public_json"
+_KNOWN_LIMIT = 10_000
+_known: set[str] = set()  # cache keys this process has stored: the only ones worth a lookup
 
 
 def public_json(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -83,18 +90,26 @@ class PublicJSONCacheMiddleware:
             key = f"publicjson:{request.scheme}:{request.get_host()}:{request.path}"
         except DisallowedHost:
             return self.get_response(request)  # the stack answers it (400)
-        found = cache.get_many([page_cache.GENERATION_KEY, GENERATION_KEY, key])
-        stamp = (found.get(page_cache.GENERATION_KEY), found.get(GENERATION_KEY))
-        entry = found.get(key)
-        if entry is not None and None not in stamp and entry[0] == stamp:
-            response = HttpResponse(entry[2], headers=entry[1])
-            response[HEADER] = "hit"
-            return response
-        if None in stamp:
-            stamp = (page_cache.generation(), _generation())
+        stamp: tuple[Any, Any] = (None, None)
+        if key in _known:
+            found = cache.get_many([page_cache.GENERATION_KEY, GENERATION_KEY, key])
+            stamp = (found.get(page_cache.GENERATION_KEY), found.get(GENERATION_KEY))
+            entry = found.get(key)
+            if entry is not None and None not in stamp and entry[0] == stamp:
+                response = HttpResponse(entry[2], headers=entry[1])
+                response[HEADER] = "hit"
+                return response
+            if None in stamp:
+                stamp = (page_cache.generation(), _generation())
         response = self.get_response(request)
         shareable = getattr(response, _MARK, False) and response.status_code == 200
-        if shareable and not response.streaming and not response.cookies:
-            cache.set(key, (stamp, dict(response.items()), response.content), seconds)
-            response[HEADER] = "miss"
+        if not shareable or response.streaming or response.cookies:
+            return response
+        if key not in _known:
+            if len(_known) >= _KNOWN_LIMIT:
+                _known.clear()
+            _known.add(key)
+            return response  # no stamp was read before this rendering: the next request stores one
+        cache.set(key, (stamp, dict(response.items()), response.content), seconds)
+        response[HEADER] = "miss"
         return response
