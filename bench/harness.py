@@ -189,6 +189,8 @@ def django_json(env: Mapping[str, str], *args: str, timeout: float = 300) -> dic
 
 
 DEMO_GIFTS = "donations.demo.load_demo_gifts"
+# A year of analytics gifts for the Insights pages: no benchmark reads them (bench/insights.py seeds its own).
+DEMO_INSIGHTS = "donations.demo.load_demo_insights"
 
 
 def prepare(env: Mapping[str, str], *, demo_gifts: bool = True) -> dict[str, Any]:
@@ -196,12 +198,13 @@ def prepare(env: Mapping[str, str], *, demo_gifts: bool = True) -> dict[str, Any
 
     Returns what bench/dbtools.py made: the donate page's path and form, for
     the benchmarks that post to it. ``demo_gifts`` off leaves out the demo's
-    gifts (and their receipt PDFs) when no benchmark reads them.
+    gifts (and their receipt PDFs) when no benchmark reads them; the Insights
+    demo's year of gifts is always left out.
     """
     progress("migrate")
     manage(env, "migrate", "--noinput")
     progress("load_demo")
-    manage(env, "load_demo", *([] if demo_gifts else ["--skip", DEMO_GIFTS]))
+    manage(env, "load_demo", "--skip", DEMO_INSIGHTS, *([] if demo_gifts else ["--skip", DEMO_GIFTS]))
     progress("bench table and donate page")
     site = django_json(env, "prepare")
     progress("collectstatic")
