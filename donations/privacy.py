@@ -143,13 +143,13 @@ def _before_erase(supporter: Supporter, request: Any) -> dict[str, int]:
     told by email while we still have the address); one request id per erasure and gift, so a retried
     task cancels nothing twice.
     """
-    from donations.services.recurring import recurring_cancel, recurring_change_notify
+    from donations.services.recurring import portal_event_key, recurring_cancel, recurring_change_notify
 
     canceled = 0
     for gift in RecurringGift.objects.filter(supporter=supporter, status__in=RUNNING):
         key = uuid.uuid5(uuid.NAMESPACE_URL, f"privacy-erasure:{request.pk}:{gift.pk}")
         canceled += recurring_cancel(recurring=gift, request_id=key, reason="erasure")
-        event = DonationEvent.objects.filter(key=f"portal:{key}").first()
+        event = DonationEvent.objects.filter(key=portal_event_key(key)).first()
         if event is not None:
             # Now, not from the queue: once the erasure runs there is no address to tell (the queued
             # task then finds it sent).

@@ -40,6 +40,11 @@ def _apply(result: SubscriptionChange, recurring: RecurringGift) -> None:
         recurring.next_charge_on = result.next_charge_on
 
 
+def portal_event_key(request_id: uuid.UUID) -> str:
+    """The key of the DonationEvent a portal change records (one per form, so a double POST changes nothing)."""
+    return f"portal:{request_id}"
+
+
 def _change(
     *,
     recurring: RecurringGift,
@@ -48,7 +53,7 @@ def _change(
     allowed: tuple[str, ...],
     change: Callable[[Gateway, RecurringGift, str], dict[str, Any] | None],
 ) -> bool:
-    key = f"portal:{request_id}"
+    key = portal_event_key(request_id)
     with transaction.atomic():
         locked = RecurringGift.objects.select_for_update().get(pk=recurring.pk)
         if DonationEvent.objects.filter(key=key).exists():
