@@ -2,21 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.db.models.signals import post_delete
-from wagtail.signals import page_published, page_unpublished
-
 from campaigns.marches.models import VirtualMarchPage
 from campaigns.marches.selectors import status_clear
+from campaigns.publishing import clear_on_publish
 
-
-def _clear(instance: Any, **_kwargs: Any) -> None:
-    if isinstance(instance, VirtualMarchPage) or getattr(instance, "specific_class", None) is VirtualMarchPage:
-        ids = VirtualMarchPage.objects.filter(translation_key=instance.translation_key).values_list("pk", flat=True)
-        status_clear([*ids, instance.pk])
-
-
-page_published.connect(_clear, dispatch_uid="marches_status_publish")
-page_unpublished.connect(_clear, dispatch_uid="marches_status_unpublish")
-post_delete.connect(_clear, sender=VirtualMarchPage, dispatch_uid="marches_status_delete")
+clear_on_publish(VirtualMarchPage, status_clear, name="marches_status")
