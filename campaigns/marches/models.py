@@ -368,6 +368,7 @@ class MarchParticipant(models.Model):
         indexes = [
             models.Index(fields=["march"], condition=models.Q(counted=False), name="march_participant_unfolded"),
             models.Index(fields=["call_at"], name="march_participant_call_at"),
+            models.Index(fields=["created_at"], name="march_participant_created"),  # Insights' advocacy fold
         ]
 
     def __str__(self) -> str:

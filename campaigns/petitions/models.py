@@ -323,6 +323,11 @@ class Signature(models.Model):
                 fields=["id"], name="petitions_sig_uncounted", condition=Q(status="confirmed", counted_at__isnull=True)
             ),
             models.Index(fields=["petition", "email_domain"], name="petitions_sig_domain"),
+            # Insights' advocacy fold asks which signers' confirmed signatures changed since its last run.
+            models.Index(fields=["confirmed_at"], name="petitions_sig_confirmed_at"),
+            models.Index(
+                fields=["invalidated_at"], name="petitions_sig_invalidated", condition=Q(invalidated_at__isnull=False)
+            ),
             models.Index(fields=["petition", "ip"], name="petitions_sig_ip"),
         ]
 

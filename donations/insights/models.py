@@ -56,6 +56,9 @@ class FoldState(models.Model):
     reporting_currency = models.CharField(max_length=3, blank=True)
     time_zone = models.CharField(max_length=64, blank=True)
     dirty_currencies = models.JSONField(default=list, blank=True)
+    actions_cursor = models.DateTimeField(
+        null=True, blank=True, help_text=_("Actions (signatures, march registrations) changed before this are folded.")
+    )
     folded_at = models.DateTimeField(null=True, blank=True)
     rebuilt_at = models.DateTimeField(null=True, blank=True)
     # Bumped whenever a figure can have changed (a fold that changed something, an annotation):
@@ -105,10 +108,11 @@ class GiftFact(models.Model):
             models.Index(fields=["supporter_id", "occurred_at"]),
             models.Index(fields=["recurring_gift_id", "local_date"]),
             models.Index(fields=["currency"], condition=Q(converted=False), name="insights_fact_unconverted"),
-            # The fold reads a touched donor's or monthly gift's facts from these alone (index-only on PostgreSQL).
+            # The fold reads a touched donor's or monthly gift's facts from these alone (index-only on PostgreSQL),
+            # the donor one for the advocacy rollup too (their gifts after a first action).
             models.Index(
-                fields=["supporter_id", "local_date"],
-                include=["surface", "page_id", "fund_id"],
+                fields=["supporter_id", "occurred_at"],
+                include=["local_date", "surface", "page_id", "fund_id"],
                 condition=Q(converted=True),
                 name="insights_fact_donor",
             ),
@@ -260,6 +264,65 @@ class CohortRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.local_date:%Y-%m} +{self.k} {self.slice}={self.value}: {self.donors}"
+
+
+class AdvocacyFirst(models.Model):
+    """A supporter's first action of one advocacy source (``signatures``, ``marches``), as last folded.
+
+    The advocacy fold compares what a supporter contributes to AdvocacyRollup before and after
+    their actions or gifts change; this is the "before" side of their actions.
+    """
+
+    source = models.CharField(max_length=24)
+    supporter_id = models.BigIntegerField()
+    first_at = models.DateTimeField()
+    first_date = models.DateField(help_text="first_at's date in the organisation's time zone.")
+
+    class Meta:
+        verbose_name = _("first advocacy action")
+        constraints = [models.UniqueConstraint(fields=["supporter_id", "source"], name="insights_advocacy_first_key")]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.supporter_id} {self.first_at:%Y-%m-%d %H:%M}"
+
+
+class AdvocacyRollup(models.Model):
+    """People per advocacy source, first-action day or month, gift slice and wait until their first gift after it.
+
+    ``wait_days`` is whole days from a person's first action to their first gift after it within
+    the slice; -1 (kept only in the whole-organisation slice) counts those who have not given since.
+    Each person is counted twice: on the day of their first action (``grain`` "d") and on its
+    month's first day ("m"), so a range reads months for its whole months and days only for its
+    ends. The people who acted are the '' slice's sum, those who gave afterwards the slice's rows
+    with a wait, and the median wait comes from their distribution.
+    """
+
+    DAY, MONTH = "d", "m"
+
+    grain = models.CharField(max_length=1, choices=[(DAY, "day"), (MONTH, "month")])
+    source = models.CharField(max_length=24)
+    local_date = models.DateField(help_text="The first action's date (or its month) in the organisation's time zone.")
+    slice = models.CharField(max_length=8, blank=True)
+    value = models.CharField(max_length=32, blank=True)
+    wait_days = models.IntegerField()
+    people = models.BigIntegerField(default=0)
+
+    KEY = ("grain", "slice", "value", "source", "local_date", "wait_days")
+    COUNTS = ("people",)
+    NOT_SINCE = -1
+
+    class Meta:
+        verbose_name = _("advocacy rollup")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["grain", "slice", "value", "source", "local_date", "wait_days"], name="insights_advocacy_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.source} {self.grain}{self.local_date} {self.slice}={self.value} +{self.wait_days}d: {self.people}"
+        )
 
 
 class SpikeAnnotation(models.Model):

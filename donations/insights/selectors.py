@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Count, Max, Min, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import Count, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -876,17 +876,96 @@ def _moment(value: Any) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def advocacy(scope: Scope) -> Advocacy:
-    """People who acted (signed, marched) and later gave, and how long after their first action.
+def weighted_median(counts: dict[int, int]) -> float | None:
+    """The median of values given as {value: how many}; the mean of the middle two for an even count."""
+    total = sum(counts.values())
+    if not total:
+        return None
+    wanted, found, seen = ((total - 1) // 2, total // 2), [], 0
+    for value in sorted(counts):
+        for index in wanted:
+            if seen <= index < seen + counts[value]:
+                found.append(value)
+        seen += counts[value]
+    return sum(found) / 2
 
-    One query per source: the source's first action per person, each joined to that person's
-    first gift after it (a correlated subquery on the per-gift facts, within the channel and
-    designation chosen).
+
+def _advocacy_row(label: str, people: int, waits: dict[int, int]) -> AdvocacyRow:
+    return AdvocacyRow(label, people, sum(waits.values()), weighted_median(waits))
+
+
+def advocacy_grains(since: date | None, until: date | None) -> Q:
+    """AdvocacyRollup rows covering first actions from ``since`` to ``until``: months where whole, days at the ends."""
+    from donations.insights.models import AdvocacyRollup
+
+    step = relativedelta(months=1)
+    first = since if since is None or since.day == 1 else month_key(since) + step  # first whole month
+    end = (
+        None
+        if until is None
+        else (month_key(until) if (until + timedelta(days=1)).day == 1 else month_key(until) - step)
+    )
+    if first is not None and end is not None and first > end:  # no whole month: days only
+        return Q(grain=AdvocacyRollup.DAY, local_date__gte=since, local_date__lte=until)
+    months = Q(grain=AdvocacyRollup.MONTH)
+    if first is not None:
+        months &= Q(local_date__gte=first)
+    if end is not None:
+        months &= Q(local_date__lte=end)
+    if since is not None and since < first:
+        months |= Q(grain=AdvocacyRollup.DAY, local_date__gte=since, local_date__lt=first)
+    if until is not None and until >= end + step:
+        months |= Q(grain=AdvocacyRollup.DAY, local_date__gte=end + step, local_date__lte=until)
+    return months
+
+
+def advocacy(scope: Scope) -> Advocacy:
+    """People whose first action (signed, marched) falls in the range, who of them gave after it, and how soon.
+
+    From AdvocacyRollup: people from the whole-organisation slice, waits (whole days) from the
+    scope's slice. A scope on more than one of channel, page and fund has no slice: it is computed
+    from the gift facts (advocacy_from_facts).
     """
+    from donations.insights.advocacy import sources
+    from donations.insights.models import AdvocacyRollup
+
+    slice_ = donor_slice(scope)
+    if slice_ is None:
+        return advocacy_from_facts(scope)
+    rows = AdvocacyRollup.objects.filter(advocacy_grains(scope.since, scope.until))
+    wanted = Q(slice="", value="") | Q(slice=slice_[0], value=slice_[1])
+    people: dict[str, int] = defaultdict(int)
+    waits: dict[str, dict[int, int]] = defaultdict(dict)
+    for slice_name, source, days, n in (
+        rows.filter(wanted)
+        .values("slice", "source", "wait_days")
+        .annotate(n=Sum("people"))
+        .values_list("slice", "source", "wait_days", "n")
+        .order_by()
+    ):
+        if slice_name == "":
+            people[source] += n
+        if slice_name == slice_[0] and days >= 0 and n:
+            waits[source][days] = n
+    return Advocacy(
+        [_advocacy_row(str(source.label), people.get(source.key, 0), waits[source.key]) for source in sources()]
+    )
+
+
+def advocacy_from_facts(scope: Scope) -> Advocacy:
+    """advocacy() straight from each source's actions and the gift facts: one query per source.
+
+    The source's first action per person (those in the range), each joined to that person's first
+    gift after it (a correlated subquery on the facts, within the channel, page and fund chosen).
+    """
+    from zoneinfo import ZoneInfo
+
     from django.db import connection
 
-    from donations.insights.advocacy import sources
+    from donations.insights.advocacy import first_date_bounds, sources, wait_days
+    from donations.insights.services import organisation_reporting
 
+    zone = ZoneInfo(organisation_reporting()[1])
     facts = connection.ops.quote_name(GiftFact._meta.db_table)
     conditions, params = ["f.supporter_id = a.supporter_id", "f.occurred_at > a.first", "f.converted"], []
     for column, value in (("surface", scope.surface), ("page_id", scope.page_id), ("fund_id", scope.fund_id)):
@@ -896,26 +975,20 @@ def advocacy(scope: Scope) -> Advocacy:
     where = " AND ".join(conditions)
     rows = []
     for source in sources():
-        inner, inner_params = source.first_actions(since=scope.since, until=scope.until).query.sql_with_params()
+        firsts = source.first_actions(supporter_ids=None).filter(**first_date_bounds(scope.since, scope.until, zone))
+        inner, inner_params = firsts.query.sql_with_params()
         sql = (
             f"SELECT a.first, (SELECT MIN(f.occurred_at) FROM {facts} f WHERE {where}) AS gift_at "  # noqa: S608
             f"FROM ({inner}) a"
         )
         with connection.cursor() as cursor:
-            # One pass over the first actions: everyone counted by a window before the filter keeps the givers.
-            cursor.execute(
-                f"SELECT first, gift_at, people FROM (SELECT b.*, COUNT(*) OVER () AS people FROM ({sql}) b) c "  # noqa: S608
-                "WHERE gift_at IS NOT NULL",
-                [*params, *inner_params],
-            )
-            found = cursor.fetchall()
-            if found:
-                people = found[0][2]
-            else:
-                cursor.execute(f"SELECT COUNT(*) FROM ({inner}) a", inner_params)  # noqa: S608
-                people = cursor.fetchone()[0]
-            waits = [(_moment(gift_at) - _moment(first)).total_seconds() / 86400 for first, gift_at, _n in found]
-        rows.append(AdvocacyRow(str(source.label), people, len(waits), statistics.median(waits) if waits else None))
+            cursor.execute(f"SELECT COUNT(*) FROM ({inner}) a", inner_params)  # noqa: S608
+            people = cursor.fetchone()[0]
+            cursor.execute(f"SELECT first, gift_at FROM ({sql}) b WHERE gift_at IS NOT NULL", [*params, *inner_params])  # noqa: S608
+            waits: dict[int, int] = defaultdict(int)
+            for first, gift_at in cursor.fetchall():
+                waits[wait_days(_moment(first), _moment(gift_at))] += 1
+        rows.append(_advocacy_row(str(source.label), people, waits))
     return Advocacy(rows)
 
 

@@ -21,7 +21,10 @@ from django.db import connection, transaction
 from django.db.models import F, Model, Q
 from django.utils import timezone
 
+from donations.insights.advocacy import actions_fold, advocacy_affected, advocacy_apply, advocacy_cells
 from donations.insights.models import (
+    AdvocacyFirst,
+    AdvocacyRollup,
     CohortRollup,
     DonorRollup,
     FoldState,
@@ -180,7 +183,8 @@ def _apply(model: type[Model], deltas: dict[tuple, list[int]], counts: tuple[str
 
 def _drop_empty(model: type[Model], items: list[tuple[tuple, list[int]]], counts: tuple[str, ...]) -> None:
     # Only a subtraction can leave an empty row behind.
-    days = {values[0] for values, cell in items if any(n < 0 for n in cell)}
+    at = model.KEY.index("local_date")
+    days = {values[at] for values, cell in items if any(n < 0 for n in cell)}
     if days:
         model.objects.filter(local_date__in=days, **dict.fromkeys(counts, 0)).delete()
 
@@ -293,6 +297,7 @@ def _fold_rows(rows: list[dict[str, Any]], *, book: RateBook, zone: ZoneInfo) ->
     sources: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
     create, update, delete = [], [], []
     donors: set[int] = set()  # whose profile can change: the changed gifts' donors now and as last folded
+    latest: dict[int, datetime] = {}  # per donor, the latest moment of a changed gift (for the advocacy rollup)
     recurring: set[int] = set()  # the same for monthly gifts
     for row in rows:
         new = fact_values(row, book=book, zone=zone)
@@ -304,10 +309,12 @@ def _fold_rows(rows: list[dict[str, Any]], *, book: RateBook, zone: ZoneInfo) ->
         if before is not None:
             _contribute(before, -1, hourly, sources)
             donors.add(before["supporter_id"])
+            _latest(latest, before)
             recurring.add(before["recurring_gift_id"])
         if new is not None:
             _contribute(new, 1, hourly, sources)
             donors.add(new["supporter_id"])
+            _latest(latest, new)
             recurring.add(new["recurring_gift_id"])
             if before is None:
                 create.append({"donation_id": row["id"], **new})
@@ -316,6 +323,8 @@ def _fold_rows(rows: list[dict[str, Any]], *, book: RateBook, zone: ZoneInfo) ->
         else:
             delete.append(before["id"])
     earlier = _donor_cells(donors) if donors else {}
+    acted = advocacy_affected(latest)
+    earlier_advocacy = advocacy_cells(acted) if acted else {}
     recurring.discard(None)
     earlier_recurring = _recurring_cells(recurring) if recurring else ({}, {})
     if create:
@@ -328,9 +337,17 @@ def _fold_rows(rows: list[dict[str, Any]], *, book: RateBook, zone: ZoneInfo) ->
     _apply(SourceRollup, sources)
     if donors:
         _donor_fold(donors, earlier)
+    if acted:
+        advocacy_apply(acted, earlier_advocacy)
     if recurring:
         _recurring_fold(recurring, earlier_recurring)
     return len(create) + len(update) + len(delete)
+
+
+def _latest(latest: dict[int, datetime], fact: dict[str, Any]) -> None:
+    supporter_id, moment = fact["supporter_id"], fact["occurred_at"]
+    if supporter_id not in latest or moment > latest[supporter_id]:
+        latest[supporter_id] = moment
 
 
 def _facts_create(create: list[dict[str, Any]]) -> None:
@@ -401,7 +418,10 @@ def insights_fold(*, rebuild: bool = False) -> FoldResult:
             DonorRollup.objects.all().delete()
             MrrRollup.objects.all().delete()
             CohortRollup.objects.all().delete()
-            state.cursor, state.dirty_currencies = None, []
+            # Rebuilt from the actions after the gifts (so the gifts' fold has no first actions to look at).
+            AdvocacyFirst.objects.all().delete()
+            AdvocacyRollup.objects.all().delete()
+            state.cursor, state.actions_cursor, state.dirty_currencies = None, None, []
         since = state.cursor - OVERLAP if state.cursor else None
         if rebuild and connection.vendor == "postgresql":
             changed, newest = _rebuild_in_sql(reporting, time_zone)
@@ -411,6 +431,10 @@ def insights_fold(*, rebuild: bool = False) -> FoldResult:
         for currency in state.dirty_currencies:
             more, _newest = _fold_query(Donation.objects.filter(currency=currency), book=book, zone=zone, by_time=False)
             changed += more
+        # Signatures and march registrations (the advocacy rollup), after the gifts they are joined to.
+        actions_since = state.actions_cursor - OVERLAP if state.actions_cursor else None
+        changed += actions_fold(actions_since, zone)
+        state.actions_cursor = started
         # Never ahead of the clock: a row stamped in the future (clock skew) must not hide later gifts.
         state.cursor = min(max(filter(None, [state.cursor, newest]), default=None) or started, started)
         state.reporting_currency, state.time_zone, state.dirty_currencies = reporting, time_zone, []
