@@ -38,7 +38,7 @@ from wagtail.admin.viewsets.model import ModelViewSet
 
 from donations.choices import Surface
 from donations.insights import charts, hijri, selectors
-from donations.insights.models import ExchangeRate, FoldState, HourlyRollup, SpikeAnnotation
+from donations.insights.models import DonorRollup, ExchangeRate, FoldState, SpikeAnnotation
 from donations.insights.rates import exchange_rates_import
 from donations.insights.selectors import Scope, Table
 from donations.insights.services import annotation_add, insights_fold, organisation_reporting
@@ -96,7 +96,11 @@ def designation_choices() -> list[tuple[str, str]]:
     from donations.models import Fund
 
     choices = [("", _("The whole organisation"))]
-    page_ids = HourlyRollup.objects.exclude(page_id=0).values_list("page_id", flat=True).distinct()
+    # The pages with gifts, from the donor rollup's page slice (a few rows a day, not every hour's).
+    page_ids = [
+        int(value)
+        for value in DonorRollup.objects.filter(slice="page").values_list("value", flat=True).order_by().distinct()
+    ]
     for pk, title in Page.objects.filter(pk__in=page_ids).order_by("title").values_list("pk", "title"):
         choices.append((f"page:{pk}", _("Page: %(title)s") % {"title": title}))
     for fund in Fund.objects.order_by("name"):

@@ -92,9 +92,9 @@ def cells_sql(where: str = "") -> str:
                 GROUP BY 1, 2
             ) g ON true
         )
-        SELECT '{day}', slice, value, source, first_date, wait, count(*) FROM w GROUP BY 2, 3, 4, 5, 6
+        SELECT '{day}', slice, value, first_date, source, wait, count(*) FROM w GROUP BY 2, 3, 4, 5, 6
         UNION ALL
-        SELECT '{month}', slice, value, source, date_trunc('month', first_date)::date, wait, count(*) FROM w
+        SELECT '{month}', slice, value, date_trunc('month', first_date)::date, source, wait, count(*) FROM w
         GROUP BY 2, 3, 4, 5, 6"""  # noqa: S608
 
 
@@ -139,8 +139,8 @@ def advocacy_cells(supporter_ids: Iterable[int]) -> dict[tuple, list[int]]:
                     earliest[("", "")] = None
                 for (slice_, value), gift_at in earliest.items():
                     wait = AdvocacyRollup.NOT_SINCE if gift_at is None else wait_days(first_at, gift_at)
-                    cells[(AdvocacyRollup.DAY, slice_, value, source, first_date, wait)][0] += 1
-                    cells[(AdvocacyRollup.MONTH, slice_, value, source, month, wait)][0] += 1
+                    cells[(AdvocacyRollup.DAY, slice_, value, first_date, source, wait)][0] += 1
+                    cells[(AdvocacyRollup.MONTH, slice_, value, month, source, wait)][0] += 1
     return cells
 
 
@@ -267,7 +267,7 @@ def _rebuild_in_sql(zone: ZoneInfo) -> int:
                 [source.key, str(zone), *params],
             )
         cursor.execute(f"ANALYZE {first}")
-        columns = "grain, slice, value, source, local_date, wait_days, people"
+        columns = "grain, slice, value, local_date, source, wait_days, people"
         cursor.execute(f"INSERT INTO {rollup} ({columns}) {cells_sql()}")
         cursor.execute(f"ANALYZE {rollup}")
         cursor.execute(f"SELECT count(*) FROM {first}")  # noqa: S608

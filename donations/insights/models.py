@@ -152,6 +152,15 @@ class HourlyRollup(models.Model):
                 name="insights_hourly_key",
             )
         ]
+        indexes = [
+            # Every page says which rates its figures used: the converted hours alone, read from the index.
+            models.Index(
+                fields=["rate_id", "local_date"],
+                include=["gifts", "surface", "page_id", "fund_id"],
+                condition=~Q(rate_id=0),
+                name="insights_hourly_rated",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.local_date} {self.local_hour}h: {self.gifts}"
@@ -307,7 +316,7 @@ class AdvocacyRollup(models.Model):
     wait_days = models.IntegerField()
     people = models.BigIntegerField(default=0)
 
-    KEY = ("grain", "slice", "value", "source", "local_date", "wait_days")
+    KEY = ("grain", "slice", "value", "local_date", "source", "wait_days")
     COUNTS = ("people",)
     NOT_SINCE = -1
 
@@ -315,7 +324,9 @@ class AdvocacyRollup(models.Model):
         verbose_name = _("advocacy rollup")
         constraints = [
             models.UniqueConstraint(
-                fields=["grain", "slice", "value", "source", "local_date", "wait_days"], name="insights_advocacy_key"
+                # The pages read a slice's days or months in a range: the date before the source.
+                fields=["grain", "slice", "value", "local_date", "source", "wait_days"],
+                name="insights_advocacy_key",
             )
         ]
 

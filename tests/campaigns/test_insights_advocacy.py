@@ -172,9 +172,13 @@ def test_the_advocacy_rollup_equals_a_recomputation_on_randomised_actions_and_gi
     assert edge_day[0] >= 1 and edge_day[1] >= 1
     assert AdvocacyRollup.objects.filter(grain="d", local_date=date(2025, 11, 1), slice="", wait_days=1).exists()
     assert insights_fold().changed == 0
-    rolled = sorted(AdvocacyRollup.objects.values_list("slice", "value", "source", "local_date", "wait_days", "people"))
+    rolled = sorted(
+        AdvocacyRollup.objects.values_list("grain", "slice", "value", "source", "local_date", "wait_days", "people")
+    )
     call_command("insights_rebuild")
     assert (
-        sorted(AdvocacyRollup.objects.values_list("slice", "value", "source", "local_date", "wait_days", "people"))
+        sorted(
+            AdvocacyRollup.objects.values_list("grain", "slice", "value", "source", "local_date", "wait_days", "people")
+        )
         == rolled
     )
