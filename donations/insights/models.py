@@ -152,18 +152,39 @@ class HourlyRollup(models.Model):
                 name="insights_hourly_key",
             )
         ]
-        indexes = [
-            # Every page says which rates its figures used: the converted hours alone, read from the index.
-            models.Index(
-                fields=["rate_id", "local_date"],
-                include=["gifts", "surface", "page_id", "fund_id"],
-                condition=~Q(rate_id=0),
-                name="insights_hourly_rated",
+
+    def __str__(self) -> str:
+        return f"{self.local_date} {self.local_hour}h: {self.gifts}"
+
+
+class DailyRollup(models.Model):
+    """HourlyRollup summed over the day's hours: what the daily series, calendars, splits and rates read.
+
+    A tenth of the hourly rows or fewer; only the weekday-by-hour heatmap needs the hours.
+    """
+
+    local_date = models.DateField()
+    surface = models.CharField(max_length=16)
+    frequency = models.CharField(max_length=16)
+    page_id = models.BigIntegerField(default=0)
+    fund_id = models.BigIntegerField(default=0)
+    rate_id = models.BigIntegerField(default=0, help_text="The exchange rate used; 0 for none.")
+    gifts = models.BigIntegerField(default=0)
+    amount = models.BigIntegerField(default=0)
+
+    KEY = ("local_date", "surface", "frequency", "page_id", "fund_id", "rate_id")
+
+    class Meta:
+        verbose_name = _("daily giving rollup")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["local_date", "surface", "frequency", "page_id", "fund_id", "rate_id"],
+                name="insights_daily_key",
             )
         ]
 
     def __str__(self) -> str:
-        return f"{self.local_date} {self.local_hour}h: {self.gifts}"
+        return f"{self.local_date}: {self.gifts}"
 
 
 class SourceRollup(models.Model):

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from donations.insights import hijri
 from donations.insights.models import (
     CohortRollup,
+    DailyRollup,
     DonorRollup,
     ExchangeRate,
     GiftFact,
@@ -190,7 +191,7 @@ def annotations(scope: Scope) -> dict[date, list[str]]:
 def daily(scope: Scope) -> Daily:
     """Every day of the range (days without gifts included), each scored against the days before it."""
     start = (scope.since - timedelta(days=SPIKE_WINDOW)) if scope.since else None
-    queryset = scope.filter(HourlyRollup.objects.all(), dates=False)
+    queryset = scope.filter(DailyRollup.objects.all(), dates=False)
     if start:
         queryset = queryset.filter(local_date__gte=start)
     if scope.until:
@@ -223,7 +224,7 @@ def daily(scope: Scope) -> Daily:
 
 def _daily_totals(scope: Scope) -> dict[date, Cell]:
     rows = (
-        scope.filter(HourlyRollup.objects.all()).values("local_date").annotate(gifts=Sum("gifts"), amount=Sum("amount"))
+        scope.filter(DailyRollup.objects.all()).values("local_date").annotate(gifts=Sum("gifts"), amount=Sum("amount"))
     )
     return {row["local_date"]: Cell(row["gifts"], row["amount"]) for row in rows}
 
@@ -452,7 +453,7 @@ def frequency_split(scope: Scope) -> Split:
     from donations.choices import Frequency
 
     labels = dict(Frequency.choices)
-    rows = scope.filter(HourlyRollup.objects.all()).values("frequency").annotate(g=Sum("gifts"), a=Sum("amount"))
+    rows = scope.filter(DailyRollup.objects.all()).values("frequency").annotate(g=Sum("gifts"), a=Sum("amount"))
     return Split(
         [
             (r["frequency"], str(labels.get(r["frequency"], r["frequency"])), r["g"], r["a"])
@@ -466,7 +467,7 @@ def surface_split(scope: Scope) -> Split:
     from donations.choices import Surface
 
     labels = dict(Surface.choices)
-    rows = scope.filter(HourlyRollup.objects.all()).values("surface").annotate(g=Sum("gifts"), a=Sum("amount"))
+    rows = scope.filter(DailyRollup.objects.all()).values("surface").annotate(g=Sum("gifts"), a=Sum("amount"))
     return Split(
         [(r["surface"], str(labels.get(r["surface"], r["surface"])), r["g"], r["a"]) for r in rows.order_by("-a")],
         _("Channel"),
@@ -1023,7 +1024,7 @@ class RatesUsed:
 def rates_used(scope: Scope, reporting: str) -> RatesUsed:
     used = {
         row["rate_id"]: row["n"]
-        for row in scope.filter(HourlyRollup.objects.exclude(rate_id=0)).values("rate_id").annotate(n=Sum("gifts"))
+        for row in scope.filter(DailyRollup.objects.exclude(rate_id=0)).values("rate_id").annotate(n=Sum("gifts"))
         if row["n"]
     }
     rates = ExchangeRate.objects.in_bulk(list(used))

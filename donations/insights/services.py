@@ -26,6 +26,7 @@ from donations.insights.models import (
     AdvocacyFirst,
     AdvocacyRollup,
     CohortRollup,
+    DailyRollup,
     DonorRollup,
     FoldState,
     GiftFact,
@@ -181,6 +182,16 @@ def _apply(model: type[Model], deltas: dict[tuple, list[int]], counts: tuple[str
     _drop_empty(model, items, counts)
 
 
+def by_day(hourly: dict[tuple, list[int]]) -> dict[tuple, list[int]]:
+    """HourlyRollup cells (or deltas) summed over the hours: DailyRollup's."""
+    daily: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    for (day, _hour, _weekday, *scope), (gifts, amount) in hourly.items():
+        cell = daily[(day, *scope)]
+        cell[0] += gifts
+        cell[1] += amount
+    return daily
+
+
 def _drop_empty(model: type[Model], items: list[tuple[tuple, list[int]]], counts: tuple[str, ...]) -> None:
     # Only a subtraction can leave an empty row behind.
     at = model.KEY.index("local_date")
@@ -334,6 +345,7 @@ def _fold_rows(rows: list[dict[str, Any]], *, book: RateBook, zone: ZoneInfo) ->
     if delete:
         GiftFact.objects.filter(id__in=delete).delete()
     _apply(HourlyRollup, hourly)
+    _apply(DailyRollup, by_day(hourly))
     _apply(SourceRollup, sources)
     if donors:
         _donor_fold(donors, earlier)
@@ -414,6 +426,7 @@ def insights_fold(*, rebuild: bool = False) -> FoldResult:
         if rebuild:
             GiftFact.objects.all().delete()
             HourlyRollup.objects.all().delete()
+            DailyRollup.objects.all().delete()
             SourceRollup.objects.all().delete()
             DonorRollup.objects.all().delete()
             MrrRollup.objects.all().delete()
@@ -490,6 +503,10 @@ def _rebuild_in_sql(reporting: str, time_zone: str) -> tuple[int, datetime | Non
         SELECT local_date, local_hour, weekday, surface, frequency, page_id, fund_id, coalesce(rate_id, 0),
                count(*), sum(amount)
         FROM {facts} WHERE converted GROUP BY 1, 2, 3, 4, 5, 6, 7, 8""",  # noqa: S608
+        f"""INSERT INTO {DailyRollup._meta.db_table}
+            (local_date, surface, frequency, page_id, fund_id, rate_id, gifts, amount)
+        SELECT local_date, surface, frequency, page_id, fund_id, rate_id, sum(gifts), sum(amount)
+        FROM {HourlyRollup._meta.db_table} GROUP BY 1, 2, 3, 4, 5, 6""",  # noqa: S608
     ]
     for dimension, name in [*DIMENSIONS.items(), ("amount", "amount::text")]:
         statements.append(
@@ -515,7 +532,8 @@ def _rebuild_in_sql(reporting: str, time_zone: str) -> tuple[int, datetime | Non
         cursor.execute("SELECT max(updated_at) FROM donations_donation")
         newest = cursor.fetchone()[0]
         cursor.execute(
-            f"ANALYZE {facts}; ANALYZE {HourlyRollup._meta.db_table}; ANALYZE {SourceRollup._meta.db_table}; "
+            f"ANALYZE {facts}; ANALYZE {HourlyRollup._meta.db_table}; ANALYZE {DailyRollup._meta.db_table}; "
+            f"ANALYZE {SourceRollup._meta.db_table}; "
             f"ANALYZE {DonorRollup._meta.db_table}"
         )
     return changed, newest

@@ -14,7 +14,7 @@ from django.core.management import call_command
 
 from donations.insights import selectors
 from donations.insights.hijri import to_hijri
-from donations.insights.models import DonorRollup, ExchangeRate, GiftFact, HourlyRollup, SourceRollup
+from donations.insights.models import DailyRollup, DonorRollup, ExchangeRate, GiftFact, HourlyRollup, SourceRollup
 from donations.insights.services import insights_fold
 from donations.models import Donation
 from donations.money import exponent
@@ -79,6 +79,24 @@ def rolled_up() -> tuple[Counter, Counter, Counter, Counter, Counter]:
         for name in DonorRollup.COUNTS:
             donors[(row.local_date, row.slice, row.value, name)] += getattr(row, name)
     return +gifts, +amounts, +countries, +unconverted, +donors
+
+
+def by_day(gifts: Counter, amounts: Counter) -> Counter:
+    """The recomputed hourly gifts and amounts per day, channel and frequency."""
+    found = Counter()
+    for (day, _hour, _weekday, surface, frequency), n in gifts.items():
+        found[(day, surface, frequency, "gifts")] += n
+    for (day, _hour, _weekday, surface, frequency), amount in amounts.items():
+        found[(day, surface, frequency, "amount")] += amount
+    return +found
+
+
+def daily_rolled_up() -> Counter:
+    found = Counter()
+    for row in DailyRollup.objects.all():
+        found[(row.local_date, row.surface, row.frequency, "gifts")] += row.gifts
+        found[(row.local_date, row.surface, row.frequency, "amount")] += row.amount
+    return +found
 
 
 def last_day_of_shaban(year: int) -> date:
@@ -175,6 +193,7 @@ def test_randomised_gifts_refunds_and_refolds_match_a_recomputation(org, site_tr
                 currency="JOD", reporting_currency="USD", valid_from=date(2026, 3, 1), rate="1.4104"
             )
     assert rolled_up() == tuple(+c for c in recompute())
+    assert daily_rolled_up() == by_day(recompute()[0], recompute()[1])
     assert sum(rolled_up()[0].values()) > 150  # most of the 240 gifts still count
     assert insights_fold().changed == 0
     # The donors page from the rollup says what grouping the gifts by donor says, ranges cutting months included.
@@ -198,6 +217,7 @@ def test_randomised_gifts_refunds_and_refolds_match_a_recomputation(org, site_tr
 
     call_command("insights_rebuild")
     assert rolled_up() == tuple(+c for c in recompute())
+    assert daily_rolled_up() == by_day(recompute()[0], recompute()[1])
     assert selectors.mrr(selectors.Scope()) == selectors.mrr(selectors.Scope(), raw_monthly())
     # JPY has no rate: those gifts are left out of the figures and counted as unconverted.
     unconverted = GiftFact.objects.filter(converted=False)
