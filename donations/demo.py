@@ -156,8 +156,10 @@ def load_demo_gifts(report: DemoReport) -> None:
 # -- A year of giving for Insights ----------------------------------------------------------------
 # Gifts drawn from a model with the effects the research found: most at midday, most on Tuesday and
 # Wednesday, fewer on holidays and at night, more in Sha'ban and far more in Ramadan (most in its last
-# ten nights), and one crisis appeal. Made with bulk_create (the ledger and receipts are for the
-# handful of gifts above; these are history for the analytics).
+# ten nights), and one crisis appeal. Made with bulk_create, as history imported from an earlier
+# system would be, and posted to the ledger in bulk (ledger_post_many) with the entries the live path
+# gives a paid gift and its refund, so the books and the transparency page include them. They get no
+# receipts: those were issued, if ever, by the system the history came from (docs/insights.md).
 
 INSIGHTS_NAMESPACE = "2b9e3c1a-7f0d-4a8e-9c55-1d6f0e4b8a21"
 INSIGHTS_SEED = 2026
@@ -241,6 +243,10 @@ def load_demo_insights(report: DemoReport) -> None:
     namespace = uuid.UUID(INSIGHTS_NAMESPACE)
     marker = uuid.uuid5(namespace, "gift-0")
     if Donation.objects.filter(attempt_id=marker).exists():
+        # Loaded before: post whatever of it is not in the books yet (a demo loaded before it was posted).
+        posted = _insights_history_post(_insights_unposted(namespace))
+        if posted:
+            report.add(f"insights: {posted} ledger transactions for the year of gifts")
         return
     reporting, time_zone = organisation_reporting()
     zone = ZoneInfo(time_zone)
@@ -361,10 +367,11 @@ def load_demo_insights(report: DemoReport) -> None:
     Donation.objects.bulk_create(gifts, batch_size=2000)
     # The moment each gift was given (auto_now_add filled in the loading time).
     by_attempt = {gift.attempt_id: gift.succeeded_at for gift in gifts}
-    rows = list(Donation.objects.filter(attempt_id__in=list(by_attempt)).only("pk", "attempt_id"))
+    rows = list(Donation.objects.filter(attempt_id__in=list(by_attempt)).only(*HISTORY_FIELDS))
     for row in rows:
         row.created_at = by_attempt[row.attempt_id]
     Donation.objects.bulk_update(rows, ["created_at"], batch_size=2000)
+    posted = _insights_history_post(rows)
 
     # Consented survey answers from a share of the donors, enough for groups of ten.
     consents, surveys = [], []
@@ -384,4 +391,52 @@ def load_demo_insights(report: DemoReport) -> None:
     DonorSurvey.objects.bulk_create(surveys)
     SpikeAnnotation.objects.get_or_create(day=today - timedelta(days=CRISIS_DAYS_AGO), note=CRISIS_NOTE)
     insights_rebuild()
-    report.add(f"insights: {len(gifts)} gifts over a year, {len(recurring)} monthly donors, rates and a crisis appeal")
+    report.add(
+        f"insights: {len(gifts)} gifts over a year ({posted} ledger transactions), {len(recurring)} monthly donors, "
+        "rates and a crisis appeal"
+    )
+
+
+# What posting a gift of the year needs to know of it (imported_gift_postings reads these).
+HISTORY_FIELDS = ("pk", "attempt_id", "reference", "supporter_id", "amount_minor", "currency", "gateway", "fund_id",
+                  "designation_page_id", "succeeded_at", "amount_refunded_minor", "processor_fee_minor",
+                  "offline_method", "dispute_status", "recorded_by_id")  # fmt: skip
+REFUND_AFTER_DAYS = 3
+
+
+def _insights_history_post(rows) -> int:
+    """Post the year's gifts (and their refunds) as the live path would, in bulk, then sign a checkpoint."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from donations.ledger.posting import imported_gift_postings
+    from donations.ledger.services import checkpoint_publish, ledger_post_many
+
+    now = timezone.now()
+    rows = sorted(rows, key=lambda row: (row.succeeded_at, row.pk))  # the books in the order it was given
+    postings = imported_gift_postings(
+        rows, refunded_at=lambda gift: min(gift.succeeded_at + timedelta(days=REFUND_AFTER_DAYS), now)
+    )
+    posted = ledger_post_many(postings)
+    if posted:
+        checkpoint_publish()
+    return len(posted)
+
+
+def _insights_unposted(namespace) -> list[Donation]:
+    """The year's paid gifts that have no gift posting yet (none, once it has been posted)."""
+    import uuid
+
+    from donations.ledger.models import LedgerTransaction
+
+    unposted = Donation.objects.filter(succeeded_at__isnull=False, gateway="sandbox").exclude(
+        pk__in=LedgerTransaction.objects.filter(kind=LedgerTransaction.Kind.GIFT, donation__isnull=False).values(
+            "donation_id"
+        )
+    )
+    if not unposted.exists():
+        return []
+    # The year's gifts are the ones with the demo's attempt ids, gift-0 to gift-<n>.
+    ours = {uuid.uuid5(namespace, f"gift-{n}") for n in range(Donation.objects.count())}
+    return [row for row in unposted.only(*HISTORY_FIELDS).iterator(chunk_size=2000) if row.attempt_id in ours]

@@ -14,12 +14,19 @@
 
 Every posting is keyed by its source (the event's key, or the gift's
 reference for its fee), so applying an event again posts nothing more.
+
+Gifts imported as history, with no events of their own (the demo's year of
+giving), get the same postings from ``imported_gift_postings``, posted in bulk
+by ``ledger_post_many``; their refund is keyed ``refund:<gift reference>``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
 from donations.ledger.models import Account, LedgerTransaction
-from donations.ledger.services import Line, account_get, ledger_post
+from donations.ledger.services import LedgerError, Line, Posting, account_get, ledger_post
 from donations.receipts.services import receipt_event_apply
 
 ASSET, INCOME, EXPENSE = Account.Type.ASSET, Account.Type.INCOME, Account.Type.EXPENSE
@@ -248,3 +255,69 @@ def donation_fee_post(donation) -> LedgerTransaction | None:
         donor=donation.supporter,
     )
     return txn
+
+
+def imported_gift_postings(
+    donations: Iterable, *, refunded_at: Callable[[object], datetime] | None = None
+) -> list[Posting]:
+    """What the live path posts for each paid gift, for gifts imported as history without their events.
+
+    The same accounts, amounts, designations and source keys as a payment (or an
+    offline gift) succeeding, its processor fee, and what was refunded of it
+    (``amount_refunded_minor``, as one refund at ``refunded_at(gift)``, by default
+    the moment it was paid). Gifts not paid post nothing; a disputed gift is
+    refused (disputes post from their events). For ``ledger_post_many``; the
+    accounts are looked up once per gateway, currency and designation.
+    """
+    accounts: dict[tuple, Account] = {}
+    incomes: dict[str, Account] = {}
+
+    def once(make: Callable[..., Account], *args: str) -> Account:
+        if (make, *args) not in accounts:
+            accounts[(make, *args)] = make(*args)
+        return accounts[(make, *args)]
+
+    out: list[Posting] = []
+    for gift in donations:
+        if gift.succeeded_at is None:
+            continue
+        if gift.dispute_status:
+            raise LedgerError(f"gift {gift.reference} was disputed: import it through its events")
+        currency, designation, gateway = gift.currency, designation_of(gift), gift.gateway
+        if designation not in incomes:
+            incomes[designation] = income_for(gift)
+        income = incomes[designation]
+        common = {"occurred_at": gift.succeeded_at, "donation_id": gift.pk, "donor_id": gift.supporter_id}
+        if gift.offline_method:
+            account = once(cash if gift.offline_method == gift.OfflineMethod.CASH else bank, currency)
+            lines = _pair(account, income, gift.amount_minor, currency, designation)
+            out.append(
+                Posting(
+                    kind=Kind.OFFLINE_GIFT,
+                    source_key=f"gift:{gift.reference}",
+                    lines=lines,
+                    posted_by_id=gift.recorded_by_id,
+                    **common,
+                )
+            )
+        else:
+            held = once(clearing, gateway, currency)
+            lines = _pair(held, income, gift.amount_minor, currency, designation)
+            out.append(Posting(kind=Kind.GIFT, source_key=f"gift:{gift.reference}", lines=lines, **common))
+            if gift.processor_fee_minor:
+                fee = once(fees, gateway)
+                lines = _pair(fee, held, gift.processor_fee_minor, currency, designation)
+                out.append(Posting(kind=Kind.FEE, source_key=f"fee:{gift.reference}", lines=lines, **common))
+        if gift.amount_refunded_minor:
+            back, held = once(refunds), once(clearing, gateway, currency)
+            lines = _pair(back, held, gift.amount_refunded_minor, currency, designation)
+            moment = refunded_at(gift) if refunded_at else gift.succeeded_at
+            out.append(
+                Posting(
+                    kind=Kind.REFUND,
+                    source_key=f"refund:{gift.reference}",
+                    lines=lines,
+                    **{**common, "occurred_at": moment},
+                )
+            )
+    return out

@@ -1,12 +1,14 @@
-"""The demo's year of gifts makes every Insights pattern visible, and loading it twice adds nothing."""
+"""The demo's year of gifts makes every Insights pattern visible, is in the books, and loading it twice adds nothing."""
 
 from __future__ import annotations
 
 import statistics
+from collections import defaultdict
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db.models import Sum
 
 from donations.insights import selectors
 from donations.insights.hijri import RAMADAN
@@ -44,7 +46,48 @@ def test_the_demo_shows_midday_weekday_ramadan_and_crisis_effects(demo):
     assert marchers.people and marchers.gave_after and marchers.median_days is not None
 
 
+def test_the_year_of_gifts_is_in_the_books(demo):
+    """Posted as the live path posts a paid gift and its refund: reconciled, verified, on the transparency page."""
+    from donations.ledger.models import LedgerTransaction
+    from donations.ledger.reconciliation import reconciliation_report
+    from donations.ledger.selectors import designation_totals
+    from donations.ledger.verification import ledger_verify
+    from donations.receipts.models import Receipt
+
+    paid = Donation.objects.filter(succeeded_at__isnull=False)
+    assert paid.count() > 8000
+    kinds = LedgerTransaction.Kind
+    assert LedgerTransaction.objects.filter(kind=kinds.GIFT).count() == paid.count()
+    refunded = paid.filter(amount_refunded_minor__gt=0)
+    assert refunded.count() > 80
+    assert LedgerTransaction.objects.filter(kind=kinds.REFUND).count() == refunded.count()
+    report = reconciliation_report()
+    assert report.clean, report.differences[:5]
+    verified = ledger_verify()
+    assert verified.ok, verified.problems
+    assert verified.checkpoints >= 2 and not verified.notes  # a signed checkpoint covers every entry
+    # What the transparency page shows as raised and refunded is what was paid and refunded.
+    raised: dict[str, int] = defaultdict(int)
+    refunds: dict[str, int] = defaultdict(int)
+    for per_currency in designation_totals().values():
+        for currency, bucket in per_currency.items():
+            raised[currency] += bucket["raised"]
+            refunds[currency] += bucket["refunds"]
+    assert dict(raised) == dict(paid.order_by().values_list("currency").annotate(total=Sum("amount_minor")))
+    assert {k: v for k, v in refunds.items() if v} == dict(
+        refunded.order_by().values_list("currency").annotate(total=Sum("amount_refunded_minor"))
+    )
+    # No receipts for the imported history (docs/insights.md): only the demo's live sandbox gifts have one.
+    assert Receipt.objects.count() == paid.filter(utm_source="demo").count() == 8
+
+
 def test_loading_the_demo_again_adds_no_gifts(demo):
+    from donations.ledger.models import Checkpoint, LedgerEntry, LedgerHead
+
     count = Donation.objects.count()
-    call_command("load_demo", stdout=StringIO())
+    books = (LedgerEntry.objects.count(), LedgerHead.objects.get().last_chain_hash, Checkpoint.objects.count())
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    assert "nothing changed" in out.getvalue()
     assert Donation.objects.count() == count
+    assert (LedgerEntry.objects.count(), LedgerHead.objects.get().last_chain_hash, Checkpoint.objects.count()) == books

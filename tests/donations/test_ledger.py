@@ -576,3 +576,198 @@ def test_the_chart_of_accounts_is_seeded_after_migrating():
     # Seeding again (every migrate and flush runs it) adds nothing.
     posting.seed_chart()
     assert Account.objects.count() == len(accounts)
+
+
+# -- Posting many at once (imported history) ------------------------------------------------------------
+
+
+class _Undo(Exception):
+    """Raised to roll a savepoint back: the books as they were before it."""
+
+
+def books_after(base_seq: int) -> dict:
+    """Everything the chain and the tree hold past entry ``base_seq``, without row ids and posting times."""
+    from donations.ledger.models import MerkleNode
+
+    head = LedgerHead.objects.get()
+    return {
+        "entries": list(
+            LedgerEntry.objects.filter(seq__gt=base_seq)
+            .order_by("seq")
+            .values_list(
+                "seq",
+                "transaction_uuid",
+                "kind",
+                "account_code",
+                "account_id",
+                "amount_minor",
+                "currency",
+                "occurred_at",
+                "source_key",
+                "designation",
+                "donor_commitment",
+                "chain_hash",
+                "transaction__source_key",
+                "transaction__memo",
+                "transaction__donation_id",
+            )
+        ),
+        "nodes": sorted(
+            (height, index, bytes(digest))
+            for height, index, digest in MerkleNode.objects.filter(index__gte=0).values_list("height", "index", "hash")
+        ),
+        "head": (head.last_seq, head.last_chain_hash, head.frontier),
+    }
+
+
+def many_postings(supporters, count: int = 23) -> list:
+    """Varied transactions: two or three lines, several currencies and designations, donors or none."""
+    from datetime import timedelta
+
+    from donations.ledger.services import Posting
+
+    rng = random.Random(7)
+    out = []
+    for n in range(count):
+        currency = ["USD", "JOD", "EUR"][n % 3]
+        amount = rng.randrange(100, 90_000) * 10
+        designation = ["general", "fund:1", "page:9"][n % 3]
+        lines = [
+            Line(posting.clearing("sandbox", currency), amount, currency, designation),
+            Line(posting.bank(currency), -amount, currency, designation),
+        ]
+        if n % 4 == 1:  # a third line, so transactions are not all the same size
+            lines = [*lines[:1], Line(posting.bank(currency), -(amount // 3), currency, designation),
+                     Line(posting.cash(currency), -(amount - amount // 3), currency, designation)]  # fmt: skip
+        donor = supporters[n % len(supporters)] if supporters and n % 5 else None
+        out.append(
+            Posting(
+                kind=LedgerTransaction.Kind.GIFT,
+                source_key=f"import:gift:{n}",
+                occurred_at=WHEN + timedelta(days=n, microseconds=123_456),
+                lines=lines,
+                memo=f"imported {n}",
+                donor_id=donor.pk if donor else None,
+            )
+        )
+    return out
+
+
+def post_one_by_one(postings, supporters) -> None:
+    people = {person.pk: person for person in supporters}
+    for item in postings:
+        ledger_post(
+            kind=item.kind,
+            source_key=item.source_key,
+            occurred_at=item.occurred_at,
+            lines=item.lines,
+            memo=item.memo,
+            donor=people.get(item.donor_id),
+        )
+
+
+def test_posting_many_at_once_gives_the_books_posting_them_one_by_one_gives():
+    from dataclasses import replace
+
+    from donations.ledger.services import donor_commitments, ledger_post_many
+    from donations.ledger.verification import ledger_verify
+    from supporters.models import Supporter
+
+    supporters = [Supporter.objects.create(email=f"imported{n}@example.org") for n in range(3)]
+    donor_commitments(person.pk for person in supporters)  # the salts exist before either run
+    post()
+    three_way()  # a head of five entries: the tree's frontier holds more than one subtree
+    checkpoint_publish()
+    base = LedgerHead.objects.get().last_seq
+    postings = many_postings(supporters)
+
+    # One by one through ledger_post, then rolled back: the reference books.
+    with pytest.raises(_Undo), transaction.atomic():
+        post_one_by_one(postings, supporters)
+        expected = books_after(base)
+        uuids = dict(LedgerTransaction.objects.filter(entries__seq__gt=base).values_list("source_key", "uuid"))
+        raise _Undo
+    assert LedgerHead.objects.get().last_seq == base
+    assert len(expected["entries"]) == 2 * 23 + 6 and expected["head"][0] == base + 52
+    postings = [replace(item, uuid=uuids[item.source_key]) for item in postings]  # the same transactions
+
+    # All at once.
+    with pytest.raises(_Undo), transaction.atomic():
+        assert ledger_post_many(postings) == [item.source_key for item in postings]
+        assert books_after(base) == expected
+        raise _Undo
+
+    # Partly posted, then all of it: only the missing ones are posted, and the books are the same.
+    assert len(ledger_post_many(postings[:9])) == 9
+    assert ledger_post_many(postings) == [item.source_key for item in postings[9:]]
+    assert books_after(base) == expected
+    # Again: nothing more. A repeated key in the list posts once.
+    assert ledger_post_many([*postings, postings[0]]) == []
+    assert books_after(base) == expected
+    # The two paths take turns on one chain.
+    checkpoint_publish()
+    post()
+    more = many_postings(supporters, count=4)
+    assert len(ledger_post_many([replace(item, source_key=f"more:{item.source_key}") for item in more])) == 4
+    three_way()
+    checkpoint_publish()
+    report = ledger_verify()
+    assert report.ok and report.entries == base + 52 + 2 + 9 + 3, report.problems
+
+
+def test_posting_many_refuses_them_all_if_one_does_not_balance():
+    from dataclasses import replace
+
+    from donations.ledger.services import ledger_post_many
+
+    postings = many_postings([], count=5)
+    usd = "USD"
+    broken = replace(postings[3], lines=[Line(posting.bank(usd), 500, usd), Line(posting.cash(usd), -499, usd)])
+    with pytest.raises(LedgerError, match=r"import:gift:3: the lines do not balance"):
+        ledger_post_many([*postings[:3], broken, postings[4]])
+    assert not LedgerEntry.objects.exists() and not LedgerTransaction.objects.exists()
+
+
+def test_an_imported_paid_and_refunded_gift_posts_what_the_live_path_posts(
+    django_capture_on_commit_callbacks, staff_user
+):
+    """The same accounts, amounts, designation and donor as a sandbox gift paid, its fee and a refund."""
+    from donations.ledger.reconciliation import reconciliation_report
+    from donations.ledger.services import ledger_post_many
+    from donations.models import Donation, FeeRule
+
+    FeeRule.objects.update_or_create(currency="USD", defaults={"percent_bp": 290, "fixed_minor": 30})
+    capture = django_capture_on_commit_callbacks
+    live = sandbox_gift(capture, 4000)
+    with capture(execute=True):
+        donation_refund(donation=live, amount_minor=1500, reason="Asked", user=staff_user, request_id=uuid.uuid4())
+    live.refresh_from_db()
+    assert live.processor_fee_minor and live.amount_refunded_minor == 1500
+
+    copy = Donation(
+        supporter=live.supporter, amount_minor=live.amount_minor, currency=live.currency, gateway=live.gateway,
+        status=live.status, succeeded_at=live.succeeded_at, processor_fee_minor=live.processor_fee_minor,
+        amount_refunded_minor=live.amount_refunded_minor,
+    )  # fmt: skip
+    Donation.objects.bulk_create([copy])
+    copy = Donation.objects.get(reference=copy.reference)
+    postings = posting.imported_gift_postings([copy])
+    assert [item.source_key for item in postings] == [
+        f"gift:{copy.reference}",
+        f"fee:{copy.reference}",
+        f"refund:{copy.reference}",
+    ]
+    ledger_post_many(postings)
+
+    def entries_of(gift) -> list[tuple]:
+        rows = LedgerEntry.objects.filter(transaction__donation=gift).order_by("seq")
+        return list(
+            rows.values_list("kind", "account_code", "amount_minor", "currency", "designation", "donor_commitment")
+        )
+
+    assert entries_of(copy) == entries_of(live)
+    assert [kind for kind, *_rest in entries_of(live)] == ["gift", "gift", "fee", "fee", "refund", "refund"]
+    assert reconciliation_report().clean
+    assert ledger_post_many(posting.imported_gift_postings([copy])) == []  # once
+    checkpoint_publish()
+    assert verify_output()[0]
