@@ -19,9 +19,9 @@ fold the supporters a source says changed.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -72,15 +72,14 @@ def _chunks(ids: Iterable[int]) -> Iterable[list[int]]:
         yield ordered[start : start + size]
 
 
-def cells_sql(where: str = "") -> str:
-    """PostgreSQL: AdvocacyRollup's cells of the stored first actions (those matching ``where``), as advocacy_cells."""
-    from donations.insights.models import AdvocacyFirst, AdvocacyRollup, GiftFact
+def cells_sql(firsts: str) -> str:
+    """PostgreSQL: AdvocacyRollup's cells of the first actions ``firsts`` selects (source, supporter_id, first_at,
+    first_date), as advocacy_cells computes them."""
+    from donations.insights.models import AdvocacyRollup, GiftFact
 
-    first, facts = AdvocacyFirst._meta.db_table, GiftFact._meta.db_table
+    facts = GiftFact._meta.db_table
     day, month, none = AdvocacyRollup.DAY, AdvocacyRollup.MONTH, AdvocacyRollup.NOT_SINCE
-    return f"""WITH a AS (
-            SELECT source, supporter_id, first_at, first_date FROM {first} WHERE true {where}
-        ), w AS (
+    return f"""WITH a AS ({firsts}), w AS (
             SELECT a.source, a.first_date, coalesce(g.slice, '') AS slice, coalesce(g.value, '') AS value,
                    coalesce(floor(extract(epoch FROM g.gift_at - a.first_at) / 86400)::int, {none}) AS wait
             FROM a LEFT JOIN LATERAL (  -- per person, by index: their first gift after their first action, per slice
@@ -92,7 +91,8 @@ def cells_sql(where: str = "") -> str:
                 GROUP BY 1, 2
             ) g ON true
         )
-        SELECT '{day}', slice, value, first_date, source, wait, count(*) FROM w GROUP BY 2, 3, 4, 5, 6
+        SELECT '{day}' AS grain, slice, value, first_date AS local_date, source, wait AS wait_days, count(*) AS people
+        FROM w GROUP BY 2, 3, 4, 5, 6
         UNION ALL
         SELECT '{month}', slice, value, date_trunc('month', first_date)::date, source, wait, count(*) FROM w
         GROUP BY 2, 3, 4, 5, 6"""  # noqa: S608
@@ -100,18 +100,10 @@ def cells_sql(where: str = "") -> str:
 
 def advocacy_cells(supporter_ids: Iterable[int]) -> dict[tuple, list[int]]:
     """What these supporters contribute to AdvocacyRollup now: their stored first actions and their gifts."""
-    from django.db import connection
-
     from donations.insights.models import AdvocacyFirst, AdvocacyRollup, GiftFact
     from donations.insights.services import _donor_slices
 
     cells: dict[tuple, list[int]] = defaultdict(lambda: [0])
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(cells_sql("AND supporter_id = ANY(%s)"), [sorted(supporter_ids)])
-            for *key, n in cursor.fetchall():
-                cells[tuple(key)] = [n]
-        return cells
     for chunk in _chunks(supporter_ids):
         firsts = defaultdict(list)
         for source, supporter_id, first_at, first_date in AdvocacyFirst.objects.filter(
@@ -179,6 +171,82 @@ def advocacy_apply(supporter_ids: set[int], before: dict[tuple, list[int]]) -> N
     _apply(AdvocacyRollup, deltas, AdvocacyRollup.COUNTS)
 
 
+# The first actions a change touches: each supporter with the latest moment of their changed gifts
+# (None: any moment, their actions changed), on PostgreSQL as a join to these arrays.
+_TOUCHED = (
+    "SELECT a.source, a.supporter_id, a.first_at, a.first_date FROM {first} a "
+    "JOIN unnest(%s::bigint[], %s::timestamptz[]) u(supporter_id, latest) "
+    "ON u.supporter_id = a.supporter_id AND a.first_at < u.latest"
+)
+_BEFORE = "pg_temp.insights_advocacy_before"
+_FOREVER = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+@dataclass
+class Pending:
+    """What advocacy_before() saw, for advocacy_after() to subtract."""
+
+    params: list[Any]
+    cells: dict[tuple, list[int]] | None = None  # SQLite; PostgreSQL keeps them in a temporary table
+    supporter_ids: set[int] | None = None
+
+
+def advocacy_before(changed: Mapping[int, datetime | None]) -> Pending | None:
+    """Before a change: what the supporters it touches contribute now (see advocacy_after).
+
+    ``changed`` maps each supporter to the latest moment of their changed gifts (only first
+    actions before it can see the change), or to None when their actions changed.
+    """
+    from django.db import connection
+
+    from donations.insights.models import AdvocacyFirst
+
+    if not changed:
+        return None
+    ids = sorted(changed)
+    params = [ids, [changed[pk] or _FOREVER for pk in ids]]
+    if connection.vendor == "postgresql":
+        touched = _TOUCHED.format(first=AdvocacyFirst._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {_BEFORE}")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE insights_advocacy_before ON COMMIT DROP AS {cells_sql(touched)}", params
+            )
+        return Pending(params)
+    later = {pk: moment for pk, moment in changed.items() if moment is not None}
+    affected = advocacy_affected(later) | {pk for pk, moment in changed.items() if moment is None}
+    return Pending(params, advocacy_cells(affected), affected)
+
+
+def advocacy_after(pending: Pending | None) -> None:
+    """After the change: apply to AdvocacyRollup what the same supporters contribute now, less what they did."""
+    from django.db import connection
+
+    from donations.insights.models import AdvocacyFirst, AdvocacyRollup
+
+    if pending is None:
+        return
+    if pending.cells is not None:
+        advocacy_apply(pending.supporter_ids or set(), pending.cells)
+        return
+    table, touched = AdvocacyRollup._meta.db_table, _TOUCHED.format(first=AdvocacyFirst._meta.db_table)
+    key = "grain, slice, value, local_date, source, wait_days"
+    same = " AND ".join(f"r.{column} = b.{column}" for column in key.split(", "))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""INSERT INTO {table} ({key}, people)
+            SELECT {key}, sum(people) FROM (
+                {cells_sql(touched)}
+                UNION ALL SELECT {key}, -people FROM {_BEFORE}
+            ) d GROUP BY {key} HAVING sum(people) <> 0 ORDER BY {key}
+            ON CONFLICT ({key}) DO UPDATE SET people = {table}.people + EXCLUDED.people""",  # noqa: S608
+            pending.params,
+        )
+        # Only a subtraction can leave an empty row behind: one of the cells there were before.
+        cursor.execute(f"DELETE FROM {table} r USING {_BEFORE} b WHERE r.people = 0 AND {same}")  # noqa: S608
+        cursor.execute(f"DROP TABLE {_BEFORE}")
+
+
 def _firsts_now(source: AdvocacySource, supporter_ids: list[int] | None) -> dict[int, datetime]:
     found: dict[int, datetime] = {}
     if supporter_ids is None:
@@ -244,10 +312,10 @@ def actions_fold(since: datetime | None, zone: ZoneInfo) -> int:
     touched = {pk for differ, _now in moved.values() for pk in differ}
     if not touched:
         return 0
-    before = advocacy_cells(touched)
+    pending = advocacy_before(dict.fromkeys(touched))
     for key, (differ, now) in moved.items():
         _firsts_store(key, now, zone, replace=differ)
-    advocacy_apply(touched, before)
+    advocacy_after(pending)
     return sum(len(differ) for differ, _now in moved.values())
 
 
@@ -268,7 +336,8 @@ def _rebuild_in_sql(zone: ZoneInfo) -> int:
             )
         cursor.execute(f"ANALYZE {first}")
         columns = "grain, slice, value, local_date, source, wait_days, people"
-        cursor.execute(f"INSERT INTO {rollup} ({columns}) {cells_sql()}")
+        everyone = f"SELECT source, supporter_id, first_at, first_date FROM {first}"  # noqa: S608
+        cursor.execute(f"INSERT INTO {rollup} ({columns}) {cells_sql(everyone)}")
         cursor.execute(f"ANALYZE {rollup}")
         cursor.execute(f"SELECT count(*) FROM {first}")  # noqa: S608
         return cursor.fetchone()[0]

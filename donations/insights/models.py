@@ -105,7 +105,6 @@ class GiftFact(models.Model):
         permissions = [("view_insights", "Can view giving insights")]
         indexes = [
             models.Index(fields=["local_date"]),
-            models.Index(fields=["supporter_id", "occurred_at"]),
             models.Index(fields=["recurring_gift_id", "local_date"]),
             models.Index(fields=["currency"], condition=Q(converted=False), name="insights_fact_unconverted"),
             # The fold reads a touched donor's or monthly gift's facts from these alone (index-only on PostgreSQL),

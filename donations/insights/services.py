@@ -21,7 +21,7 @@ from django.db import connection, transaction
 from django.db.models import F, Model, Q
 from django.utils import timezone
 
-from donations.insights.advocacy import actions_fold, advocacy_affected, advocacy_apply, advocacy_cells
+from donations.insights.advocacy import actions_fold, advocacy_after, advocacy_before
 from donations.insights.models import (
     AdvocacyFirst,
     AdvocacyRollup,
@@ -334,8 +334,7 @@ def _fold_rows(rows: list[dict[str, Any]], *, book: RateBook, zone: ZoneInfo) ->
         else:
             delete.append(before["id"])
     earlier = _donor_cells(donors) if donors else {}
-    acted = advocacy_affected(latest)
-    earlier_advocacy = advocacy_cells(acted) if acted else {}
+    advocacy = advocacy_before(latest)
     recurring.discard(None)
     earlier_recurring = _recurring_cells(recurring) if recurring else ({}, {})
     if create:
@@ -349,8 +348,7 @@ def _fold_rows(rows: list[dict[str, Any]], *, book: RateBook, zone: ZoneInfo) ->
     _apply(SourceRollup, sources)
     if donors:
         _donor_fold(donors, earlier)
-    if acted:
-        advocacy_apply(acted, earlier_advocacy)
+    advocacy_after(advocacy)
     if recurring:
         _recurring_fold(recurring, earlier_recurring)
     return len(create) + len(update) + len(delete)
