@@ -71,7 +71,8 @@ def run(ctx) -> None:
     ctx.report.target(
         "incremental rollup of 10,000 new gifts under 5 s",
         figures["fold_s"] < FOLD_TARGET_S,
-        f"{figures['fold_s']:.2f} s for {figures['folded']:,} gifts",
+        f"{figures['fold_s']:.2f} s for {figures['folded']:,} gifts made in the last hour; "
+        f"{figures['fold_spread_s']:.2f} s for as many back-dated over two years",
     )
 
 
@@ -87,7 +88,15 @@ def describe(figures: dict[str, Any]) -> list[str]:
             f"computed (after a fold) p50 {page['cold_p50_ms']:.0f} ms, p95 {page['cold_p95_ms']:.0f} ms; "
             f"raw rows {page['raw_ms']:.0f} ms: {page['raw_ms'] / page['cold_p95_ms']:.2f}x the computed p95"
         )
-    lines.append(f"insights: incremental fold of {figures['folded']:,} new gifts {figures['fold_s']:.2f} s")
+    lines.append(
+        f"insights: incremental fold of {figures['folded']:,} new gifts (made in the last hour) "
+        f"{figures['fold_s']:.2f} s"
+    )
+    if "fold_spread_s" in figures:
+        lines.append(
+            f"insights: incremental fold of {figures['folded_spread']:,} gifts back-dated over two years "
+            f"{figures['fold_spread_s']:.2f} s"
+        )
     return lines
 
 
@@ -150,17 +159,18 @@ def measure(samples: int) -> dict[str, Any]:
     return pages
 
 
-def fold_new_gifts(count: int) -> tuple[int, float]:
+def fold_new_gifts(count: int, *, spread: bool = False) -> tuple[int, float]:
+    """Add ``count`` gifts made in the last hour (``spread``: back-dated over two years) and time their fold."""
     from django.db import connection, transaction
 
-    from bench.seed_scale import seed_gifts
+    from bench.seed_scale import MOMENT, RECENT, seed_gifts
     from donations.insights.services import insights_fold
     from donations.models import Donation
 
     insights_fold()  # nothing waiting
     with transaction.atomic(), connection.cursor() as cursor:
         have = Donation.objects.filter(gateway="sandbox", attempt_id__isnull=True).count()
-        seed_gifts(cursor, target=have + count, first=have)
+        seed_gifts(cursor, target=have + count, first=have, moment=MOMENT if spread else RECENT)
     started = time.perf_counter()
     result = insights_fold()
     return result.changed, time.perf_counter() - started
@@ -198,6 +208,8 @@ def main(argv: list[str] | None = None) -> None:
         figures["rebuild_s"] = time.perf_counter() - started
     figures["pages"] = measure(args.samples)
     figures["folded"], figures["fold_s"] = fold_new_gifts(NEW_GIFTS)
+    # The harder case: as many gifts spread over two years touch far more rollup cells and donors.
+    figures["folded_spread"], figures["fold_spread_s"] = fold_new_gifts(NEW_GIFTS, spread=True)
     if args.json:
         print(json.dumps(figures))
     else:

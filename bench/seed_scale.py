@@ -73,8 +73,12 @@ MOMENT = (
 )
 
 
-def seed_gifts(cursor: Any, *, target: int, first: int = 0) -> int:
-    """Add gifts numbered ``first`` to ``target - 1`` (0-based); returns how many were added."""
+# Gifts made in the last hour: what "new gifts" arriving during a surge look like to the fold.
+RECENT = "now() - random() * interval '1 hour'"
+
+
+def seed_gifts(cursor: Any, *, target: int, first: int = 0, moment: str = MOMENT) -> int:
+    """Add gifts numbered ``first`` to ``target - 1`` (0-based), made at ``moment``; returns how many were added."""
     from donations.models import Donation
 
     count = target - first
@@ -109,7 +113,7 @@ def seed_gifts(cursor: Any, *, target: int, first: int = 0) -> int:
     }
     series = (
         f"generate_series({first}, {target - 1}) AS n "
-        f"CROSS JOIN LATERAL (SELECT ({MOMENT}) + (n % 2) * interval '0 seconds' AS at) m"
+        f"CROSS JOIN LATERAL (SELECT ({moment}) + (n % 2) * interval '0 seconds' AS at) m"
     )
     cursor.execute(insert_select(Donation, values, series))
     # One gift in 97 half refunded (amount is known only after the insert).

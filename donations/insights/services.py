@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Model, Q
@@ -260,18 +259,25 @@ def _recurring_cells(recurring_ids: set[int] | None) -> tuple[dict[tuple, list[i
     facts = GiftFact.objects.filter(converted=True, recurring_gift_id__isnull=False)
     if recurring_ids is not None:
         facts = facts.filter(recurring_gift_id__in=recurring_ids)
-    series: dict[tuple, dict] = defaultdict(lambda: defaultdict(int))  # (gift, slice, value) -> month -> amount
+    # (gift, slice, value) -> month -> amount; months as year * 12 + month - 1, so a month later is + 1.
+    series: dict[tuple, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     rows = facts.values_list("recurring_gift_id", "local_date", "amount", "surface", "page_id", "fund_id")
     for recurring_id, day, amount, surface, page_id, fund_id in rows:
-        month = day.replace(day=1)
+        month = day.year * 12 + day.month - 1
         for slice_ in _donor_slices(surface, page_id, fund_id):
             series[(recurring_id, *slice_)][month] += amount
     mrr: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0])
     cohorts: dict[tuple, list[int]] = defaultdict(lambda: [0])
-    step = relativedelta(months=1)
+    first_days: dict[int, date] = {}
+
+    def first_day(month: int) -> date:
+        if month not in first_days:
+            first_days[month] = date(month // 12, month % 12 + 1, 1)
+        return first_days[month]
+
     for (_recurring, *slice_), paid in series.items():
-        for month in sorted({*paid, *(month + step for month in paid)}):
-            cell, before = mrr[(month, *slice_)], month - step
+        for month in sorted({*paid, *(month + 1 for month in paid)}):
+            cell, before = mrr[(first_day(month), *slice_)], month - 1
             if month in paid:
                 cell[0] += paid[month]
                 cell[1] += 1
@@ -284,8 +290,8 @@ def _recurring_cells(recurring_ids: set[int] | None) -> tuple[dict[tuple, list[i
                 cell[5] -= paid[before]
         start = min(paid)
         for k in range(COHORT_MONTHS):
-            if start + relativedelta(months=k) in paid:
-                cohorts[(start, *slice_, k)][0] += 1
+            if start + k in paid:
+                cohorts[(first_day(start), *slice_, k)][0] += 1
     return mrr, cohorts
 
 
