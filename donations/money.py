@@ -7,11 +7,20 @@ currencies an amount is a whole number of tens of the minor unit.
 
 from __future__ import annotations
 
+import functools
 import math
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from babel import Locale
-from babel.numbers import format_currency, get_currency_precision, parse_pattern
+from babel.numbers import (
+    NumberPattern,
+    get_currency_precision,
+    get_currency_symbol,
+    get_decimal_symbol,
+    get_group_symbol,
+    parse_pattern,
+)
 from django.utils.translation import gettext as _
 
 from cms.currencies import SUPPORTED_CURRENCIES, babel_locale
@@ -117,19 +126,70 @@ def format_money(minor: int, currency: str, language: str | None = None, *, shor
     ``short`` drops the decimals of a whole amount ("$50" rather than "$50.00"),
     for suggested amounts; amounts in sentences and summaries keep them.
     """
-    locale = Locale.parse(babel_locale(language))
+    locale, pattern, whole = _currency_patterns(babel_locale(language))
     major = to_major(minor, currency)
     if short and minor % 10 ** exponent(currency) == 0:
-        pattern = parse_pattern(locale.currency_formats["standard"])
-        pattern.frac_prec = (0, 0)
-        text = pattern.apply(major, locale, currency=currency, currency_digits=False)
+        text = whole.apply(major, locale, currency=currency, currency_digits=False)
     else:
-        text = format_currency(major, currency, locale=locale)
+        fast = _plain_format(locale, pattern, currency)
+        # What babel's format_currency gives, without its per-call parsing and decimal arithmetic
+        # (the Insights tables format hundreds of amounts a page); babel itself for any other pattern.
+        text = fast.text(minor, exponent(currency)) if fast else pattern.apply(major, locale, currency=currency)
     if locale.character_order == "right-to-left":
         # In right-to-left text the bidi algorithm would move the "$" of "US$" to the wrong side
         # ("$US 50.00"): isolate the amount as a left-to-right run (LRI ... PDI) wherever it lands.
         return f"\u2066{text}\u2069"
     return text
+
+
+@functools.cache
+def _currency_patterns(name: str) -> tuple[Locale, NumberPattern, NumberPattern]:
+    """A locale, its standard currency pattern and the same without decimals (patterns are not changed by use)."""
+    locale = Locale.parse(name)
+    pattern = parse_pattern(locale.currency_formats["standard"])
+    whole = parse_pattern(locale.currency_formats["standard"])
+    whole.frac_prec = (0, 0)
+    return locale, pattern, whole
+
+
+@dataclass(frozen=True)
+class _PlainFormat:
+    """A currency pattern of the plain kind (groups of three, the currency's decimals), filled in directly."""
+
+    prefix: tuple[str, str]  # positive, negative
+    suffix: tuple[str, str]
+    group: str
+    decimal: str
+
+    def text(self, minor: int, places: int) -> str:
+        negative = minor < 0
+        whole, fraction = divmod(abs(minor), 10**places)
+        number = f"{whole:,}".replace(",", self.group)
+        if places:
+            number += f"{self.decimal}{fraction:0{places}d}"
+        return f"{self.prefix[negative]}{number}{self.suffix[negative]}"
+
+
+@functools.cache
+def _plain_format(locale: Locale, pattern: NumberPattern, currency: str) -> _PlainFormat | None:
+    """The fast form of ``pattern`` for ``currency``, or None where babel's own apply() is needed."""
+    affixes = (*pattern.prefix, *pattern.suffix)
+    plain = (
+        pattern.scale == 0
+        and not pattern.exp_prec
+        and "@" not in pattern.pattern
+        and pattern.grouping == (3, 3)
+        and pattern.int_prec[0] == 1
+        and pattern.number_pattern != ""
+        and get_currency_precision(currency) == exponent(currency)
+        and not any("'" in affix or "¤¤" in affix for affix in affixes)
+    )
+    if not plain:
+        return None
+    symbol = get_currency_symbol(currency, locale)
+    prefix = tuple(affix.replace("¤", symbol) for affix in pattern.prefix)
+    suffix = tuple(affix.replace("¤", symbol) for affix in pattern.suffix)
+    return _PlainFormat(prefix, suffix, get_group_symbol(locale), get_decimal_symbol(locale))  # type: ignore[arg-type]
 
 
 def format_plain(minor: int, currency: str) -> str:

@@ -137,11 +137,17 @@ def table_body(rows: list[list[Any]], numeric: set[int]) -> SafeString:
     template engine takes most of a page's time to render.
     """
     lines = []
+    plain_ints = not settings.USE_THOUSAND_SEPARATOR  # then localize() gives an int's digits as they are
     for row in rows:
         cells = []
         for index, cell in enumerate(row):
-            # Days as 2026-12-03, as the month tables show 2026-12 (and localizing a year of dates is slow).
-            text = cell.isoformat() if isinstance(cell, date) else conditional_escape(localize(cell))
+            if type(cell) is int and plain_ints:
+                text = str(cell)
+            elif isinstance(cell, date):
+                # Days as 2026-12-03, as the month tables show 2026-12 (and localizing a year of dates is slow).
+                text = cell.isoformat()
+            else:
+                text = conditional_escape(localize(cell))
             if index == 0:
                 cells.append(f'<th scope="row">{text}</th>')
             else:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from donations.money import MAXIMUM, MINIMUM, AmountError, exponent, fee_to_cover, format_money, parse_amount, step
@@ -65,3 +67,23 @@ def test_display_in_the_readers_language(minor, currency, language, shown):
 def test_short_display_drops_zero_decimals_only():
     assert format_money(5000, "USD", "en", short=True) == "$50"
     assert format_money(5050, "USD", "en", short=True) == "$50.50"
+
+
+@pytest.mark.parametrize("language", ["en", "ar", "en-gb", "fr"])
+def test_amounts_read_as_babel_formats_them_in_every_currency(language):
+    """format_money fills plain currency patterns itself (tables format hundreds); the text must be babel's."""
+    from babel import Locale
+    from babel.numbers import format_currency
+
+    from cms.currencies import SUPPORTED_CURRENCIES, babel_locale
+    from donations.money import to_major
+
+    locale = Locale.parse(babel_locale(language))
+    rng = random.Random(language)
+    amounts = [0, 1, 5, 99, 100, 999, 1000, 1001, 123456, 10**9 + 7, -1, -250075, *rng.sample(range(10**12), 40)]
+    for currency in SUPPORTED_CURRENCIES:
+        for minor in amounts:
+            expected = format_currency(to_major(minor, currency), currency, locale=locale)
+            if locale.character_order == "right-to-left":
+                expected = f"\u2066{expected}\u2069"
+            assert format_money(minor, currency, language) == expected, (currency, minor)
