@@ -9,6 +9,8 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 CHROMIUM ?= /usr/bin/chromium
+# The suite in one process per core (pytest-xdist; each worker has its own database, Redis and files).
+PYTEST_WORKERS ?= --numprocesses=auto --dist=load
 PO_FILES := $(wildcard locale/*/LC_MESSAGES/django.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
@@ -27,10 +29,10 @@ run: install assets messages ## Set up, load demo data and serve the site on htt
 	$(MANAGE) runserver $(HOST):$(PORT)
 
 test: install assets messages check-chromium lint ## Run every check and the whole test suite
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_WORKERS)
 
 test-fast: install assets messages ## The suite without browser and slow tests
-	$(BIN)/pytest -m "not e2e and not slow"
+	$(BIN)/pytest $(PYTEST_WORKERS) -m "not e2e and not slow"
 
 lint: install assets ## ruff, migrations in step with models, Django system checks
 	$(BIN)/ruff check .

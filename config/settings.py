@@ -28,6 +28,11 @@ PRODUCTION = DJANGO_ENV == "production"
 
 DEBUG = env.bool("DEBUG", not PRODUCTION)
 VAR_DIR = Path(env.str("VAR_DIR", str(BASE_DIR / "var")))
+# Under pytest-xdist (``make test`` runs the suite in two processes) each worker is a test run of
+# its own: its files under var/test-workers/<worker> and its own Redis databases (pytest-django
+# gives each its own test database).
+TEST_WORKER = env.str("PYTEST_XDIST_WORKER", "")
+WORKER_DIR = VAR_DIR / "test-workers" / TEST_WORKER if TEST_WORKER else VAR_DIR
 
 SECRET_KEY = env.secret_key(
     required=not DEBUG,
@@ -178,6 +183,11 @@ def _next_redis_db(url: str) -> str:
     return f"{url.rstrip('/')}/1"
 
 
+if REDIS_URL and TEST_WORKER.removeprefix("gw").isdigit():
+    # Worker n: databases 2n and 2n + 1 above the one given (a test's cache flush is its own).
+    for _step in range(2 * int(TEST_WORKER.removeprefix("gw"))):
+        REDIS_URL = _next_redis_db(REDIS_URL)
+
 # System checks that do not apply to the configuration in use (each explained where it is added).
 SILENCED_SYSTEM_CHECKS: list[str] = []
 if REDIS_URL:
@@ -224,7 +234,7 @@ PUBLIC_JSON_CACHE_SECONDS = env.int("PUBLIC_JSON_CACHE_SECONDS", 5, minimum=0)
 
 # -- Email ----------------------------------------------------------------
 
-EMAIL_DIR = VAR_DIR / "mail"
+EMAIL_DIR = WORKER_DIR / "mail"
 globals().update(env.email("EMAIL_URL", EMAIL_DIR))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "donations@localhost")
 SERVER_EMAIL = env.str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
@@ -253,9 +263,9 @@ STATICFILES_DIRS = [
     ("vendor/noto-sans-arabic", NODE_MODULES / "@fontsource" / "noto-sans-arabic"),
 ]
 MEDIA_URL = "/media/"
-MEDIA_ROOT = Path(env.str("MEDIA_ROOT", str(VAR_DIR / "media")))
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", str(WORKER_DIR / "media")))
 SERVE_MEDIA = env.bool("SERVE_MEDIA", DEBUG)
-PRIVATE_MEDIA_ROOT = Path(env.str("PRIVATE_MEDIA_ROOT", str(VAR_DIR / "private")))
+PRIVATE_MEDIA_ROOT = Path(env.str("PRIVATE_MEDIA_ROOT", str(WORKER_DIR / "private")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Evidence files and exports: not served by any URL, only through views that check permissions.
@@ -382,7 +392,7 @@ DONATION_CAPTCHA_VERIFIER = env.str("DONATION_CAPTCHA_VERIFIER", "")
 # (`manage.py ledger_keygen` prints one), or a file holding it, made on first use if missing
 # (var/ledger-signing.key by default). Production asks for one of the two explicitly.
 LEDGER_SIGNING_KEY = env.str("LEDGER_SIGNING_KEY", "")
-LEDGER_SIGNING_KEY_FILE = Path(env.str("LEDGER_SIGNING_KEY_FILE", str(VAR_DIR / "ledger-signing.key")))
+LEDGER_SIGNING_KEY_FILE = Path(env.str("LEDGER_SIGNING_KEY_FILE", str(WORKER_DIR / "ledger-signing.key")))
 if PRODUCTION and not LEDGER_SIGNING_KEY and not env.raw("LEDGER_SIGNING_KEY_FILE"):
     env.error(
         "LEDGER_SIGNING_KEY",

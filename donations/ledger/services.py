@@ -17,6 +17,7 @@ import base64
 import hashlib
 import json
 import logging
+import os
 import secrets
 import uuid
 from collections import defaultdict
@@ -180,8 +181,8 @@ def _locked_head() -> LedgerHead:
     return head
 
 
-# A stored entry's canonical fields, in proofs.canonical()'s order.
-_ENTRY_FIELDS = (
+# A stored entry's canonical fields, in proofs.canonical()'s order (verification reads them back so too).
+ENTRY_FIELDS = (
     "seq",
     "transaction_uuid",
     "kind",
@@ -205,7 +206,7 @@ class _Appender:
     entry or tree node, which for a year of imported gifts is most of the time.
     """
 
-    ENTRY_FIELDS = (*_ENTRY_FIELDS, "transaction", "account", "chain_hash")
+    ROW_FIELDS = (*ENTRY_FIELDS, "transaction", "account", "chain_hash")
     NODE_FIELDS = ("height", "index", "hash")
 
     def __init__(self, head: LedgerHead) -> None:
@@ -236,7 +237,7 @@ class _Appender:
             )
             leaf = proofs.leaf_hash(entry.canonical())
             self.previous = proofs.chain_hash(self.previous, leaf)
-            # In ENTRY_FIELDS' order: the canonical fields as entry_of() reads them back, then the keys and hash.
+            # In ROW_FIELDS' order: the canonical fields as entry_of() reads them back, then the keys and hash.
             self.entries.append(
                 (
                     entry.seq,
@@ -260,7 +261,7 @@ class _Appender:
         """Insert the entries and tree nodes, and move the head past them."""
         if not self.entries:
             return
-        _insert(LedgerEntry, self.ENTRY_FIELDS, self.entries)
+        _insert(LedgerEntry, self.ROW_FIELDS, self.entries)
         _insert(MerkleNode, self.NODE_FIELDS, self.nodes)
         head.last_seq = self.seq
         head.last_chain_hash = self.previous.hex()
@@ -444,12 +445,17 @@ def _private_key():
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             fresh = base64.b64encode(secrets.token_bytes(32)).decode()
+            # Written whole beside it, then linked into place: another process either made it first
+            # (FileExistsError) or finds it complete, never half written.
+            draft = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+            draft.write_text(fresh + "\n", encoding="ascii")
+            draft.chmod(0o600)
             try:
-                with open(path, "x", encoding="ascii") as handle:  # another process may have made it first
-                    handle.write(fresh + "\n")
-                path.chmod(0o600)
+                os.link(draft, path)
             except FileExistsError:
                 pass
+            finally:
+                draft.unlink()
         seed = path.read_text(encoding="ascii").strip()
     return Ed25519PrivateKey.from_private_bytes(base64.b64decode(seed))
 
@@ -523,7 +529,7 @@ def _entry_with_nodes(seq: int, keys: Iterable[tuple[int, int]]) -> tuple[Ledger
     if connection.vendor != "postgresql":
         return LedgerEntry.objects.get(seq=seq), node_getter(keys)
     heights, indexes = zip(*keys, strict=True) if keys else ((), ())
-    columns = ", ".join(f"e.{name}" for name in _ENTRY_FIELDS)
+    columns = ", ".join(f"e.{name}" for name in ENTRY_FIELDS)
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {columns}, (SELECT json_agg(json_build_array(n.height, n.index, encode(n.hash, 'hex'))) "  # noqa: S608 - fixed column names
@@ -533,7 +539,7 @@ def _entry_with_nodes(seq: int, keys: Iterable[tuple[int, int]]) -> tuple[Ledger
         row = cursor.fetchone()
     if row is None:
         raise LedgerEntry.DoesNotExist(f"no ledger entry {seq}")
-    entry = LedgerEntry(**dict(zip(_ENTRY_FIELDS, row[:-1], strict=True)))
+    entry = LedgerEntry(**dict(zip(ENTRY_FIELDS, row[:-1], strict=True)))
     nodes = row[-1] or []
     if isinstance(nodes, str):
         nodes = json.loads(nodes)

@@ -19,23 +19,12 @@ from django.db.models import CharField, Func
 
 from donations.ledger import proofs
 from donations.ledger.models import Checkpoint, LedgerEntry, LedgerHead, MerkleNode
+from donations.ledger.services import ENTRY_FIELDS
 
 CHUNK_SIZE = 20_000
 
 # The canonical fields in proofs.canonical()'s order, then the stored chain hash.
-_FIELDS = (
-    "seq",
-    "transaction_uuid",
-    "kind",
-    "account_code",
-    "amount_minor",
-    "currency",
-    "occurred_at",
-    "source_key",
-    "designation",
-    "donor_commitment",
-    "chain_hash",
-)
+_FIELDS = (*ENTRY_FIELDS, "chain_hash")
 _OCCURRED = _FIELDS.index("occurred_at")
 
 
