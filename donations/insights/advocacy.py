@@ -248,10 +248,10 @@ def advocacy_after(pending: Pending | None) -> None:
 
 
 def _firsts_now(source: AdvocacySource, supporter_ids: list[int] | None) -> dict[int, datetime]:
-    found: dict[int, datetime] = {}
     if supporter_ids is None:
         rows = source.first_actions(supporter_ids=None).values_list("supporter_id", "first")
         return dict(rows.iterator(chunk_size=20000))
+    found: dict[int, datetime] = {}
     for chunk in _chunks(supporter_ids):
         found.update(source.first_actions(supporter_ids=chunk).values_list("supporter_id", "first"))
     return found

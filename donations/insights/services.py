@@ -313,8 +313,9 @@ def _fold_rows(rows: list[dict[str, Any]], *, book: RateBook, zone: ZoneInfo) ->
     hourly: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
     sources: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
     create, update, delete = [], [], []
-    donors: set[int] = set()  # whose profile can change: the changed gifts' donors now and as last folded
-    latest: dict[int, datetime] = {}  # per donor, the latest moment of a changed gift (for the advocacy rollup)
+    # Whose profile can change (the changed gifts' donors now and as last folded), each with the latest
+    # moment of a changed gift (the advocacy rollup looks only at first actions before it).
+    latest: dict[int, datetime] = {}
     recurring: set[int] = set()  # the same for monthly gifts
     for row in rows:
         new = fact_values(row, book=book, zone=zone)
@@ -325,12 +326,10 @@ def _fold_rows(rows: list[dict[str, Any]], *, book: RateBook, zone: ZoneInfo) ->
             continue
         if before is not None:
             _contribute(before, -1, hourly, sources)
-            donors.add(before["supporter_id"])
             _latest(latest, before)
             recurring.add(before["recurring_gift_id"])
         if new is not None:
             _contribute(new, 1, hourly, sources)
-            donors.add(new["supporter_id"])
             _latest(latest, new)
             recurring.add(new["recurring_gift_id"])
             if before is None:
@@ -339,6 +338,7 @@ def _fold_rows(rows: list[dict[str, Any]], *, book: RateBook, zone: ZoneInfo) ->
                 update.append(GiftFact(id=before["id"], donation_id=row["id"], **new))
         else:
             delete.append(before["id"])
+    donors = set(latest)
     earlier = _donor_cells(donors) if donors else {}
     advocacy = advocacy_before(latest)
     recurring.discard(None)
