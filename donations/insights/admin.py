@@ -287,10 +287,11 @@ class InsightsView(WagtailAdminTemplateMixin, TemplateView):
         ]
 
     def panels_calendar(self, scope: Scope) -> list[Panel]:
-        hijri_months = selectors.hijri_months(scope)
-        gregorian = selectors.gregorian_months(scope)
-        ramadan = selectors.ramadan_nights(scope)
-        yoy = selectors.hijri_year_over_year(scope)
+        totals = selectors.daily_totals(scope)  # read once for the four calendars
+        hijri_months = selectors.hijri_months(scope, totals)
+        gregorian = selectors.gregorian_months(scope, totals)
+        ramadan = selectors.ramadan_nights(scope, totals)
+        yoy = selectors.hijri_year_over_year(scope, totals)
         ramadan_bars = []
         for row in ramadan.rows:
             ramadan_bars.append(

@@ -105,7 +105,6 @@ class GiftFact(models.Model):
         permissions = [("view_insights", "Can view giving insights")]
         indexes = [
             models.Index(fields=["local_date"]),
-            models.Index(fields=["recurring_gift_id", "local_date"]),
             models.Index(fields=["currency"], condition=Q(converted=False), name="insights_fact_unconverted"),
             # The fold reads a touched donor's or monthly gift's facts from these alone (index-only on PostgreSQL),
             # the donor one for the advocacy rollup too (their gifts after a first action).
@@ -127,8 +126,8 @@ class GiftFact(models.Model):
         return f"gift {self.donation_id}: {self.amount} {self.reporting_currency}"
 
 
-class HourlyRollup(models.Model):
-    """Paid gifts per local hour, channel, frequency and designation."""
+class HourlyCells(models.Model):
+    """Paid gifts per local hour, channel, frequency and designation (abstract: a day's or a month's)."""
 
     local_date = models.DateField()
     local_hour = models.PositiveSmallIntegerField()
@@ -144,24 +143,29 @@ class HourlyRollup(models.Model):
     KEY = ("local_date", "local_hour", "weekday", "surface", "frequency", "page_id", "fund_id", "rate_id")
 
     class Meta:
-        verbose_name = _("hourly giving rollup")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["local_date", "local_hour", "weekday", "surface", "frequency", "page_id", "fund_id", "rate_id"],
-                name="insights_hourly_key",
-            )
-        ]
+        abstract = True
 
     def __str__(self) -> str:
         return f"{self.local_date} {self.local_hour}h: {self.gifts}"
 
 
-class DailyRollup(models.Model):
-    """HourlyRollup summed over the day's hours: what the daily series, calendars, splits and rates read.
+class HourlyRollup(HourlyCells):
+    """Paid gifts per local date and hour, channel, frequency and designation."""
 
-    A tenth of the hourly rows or fewer; only the weekday-by-hour heatmap needs the hours.
-    """
+    class Meta:
+        verbose_name = _("hourly giving rollup")
+        constraints = [models.UniqueConstraint(fields=HourlyCells.KEY, name="insights_hourly_key")]
 
+
+class HourlyMonthRollup(HourlyCells):
+    """HourlyRollup summed over each month (``local_date`` its first day): the heatmap of whole months."""
+
+    class Meta:
+        verbose_name = _("hourly giving rollup by month")
+        constraints = [models.UniqueConstraint(fields=HourlyCells.KEY, name="insights_hourly_month_key")]
+
+
+class DailyCells(models.Model):
     local_date = models.DateField()
     surface = models.CharField(max_length=16)
     frequency = models.CharField(max_length=16)
@@ -174,20 +178,33 @@ class DailyRollup(models.Model):
     KEY = ("local_date", "surface", "frequency", "page_id", "fund_id", "rate_id")
 
     class Meta:
-        verbose_name = _("daily giving rollup")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["local_date", "surface", "frequency", "page_id", "fund_id", "rate_id"],
-                name="insights_daily_key",
-            )
-        ]
+        abstract = True
 
     def __str__(self) -> str:
         return f"{self.local_date}: {self.gifts}"
 
 
-class SourceRollup(models.Model):
-    """Paid gifts per day by one source dimension (UTM, device, payment method, country...)."""
+class DailyRollup(DailyCells):
+    """HourlyRollup summed over the day's hours: what the daily series, calendars, splits and rates read.
+
+    A tenth of the hourly rows or fewer; only the weekday-by-hour heatmap needs the hours.
+    """
+
+    class Meta:
+        verbose_name = _("daily giving rollup")
+        constraints = [models.UniqueConstraint(fields=DailyCells.KEY, name="insights_daily_key")]
+
+
+class DailyMonthRollup(DailyCells):
+    """DailyRollup summed over each month (``local_date`` its first day): splits and rates of whole months."""
+
+    class Meta:
+        verbose_name = _("giving rollup by month")
+        constraints = [models.UniqueConstraint(fields=DailyCells.KEY, name="insights_daily_month_key")]
+
+
+class SourceCells(models.Model):
+    """Paid gifts by one source dimension (UTM, device, payment method, country...) (abstract)."""
 
     local_date = models.DateField()
     surface = models.CharField(max_length=16)
@@ -202,17 +219,36 @@ class SourceRollup(models.Model):
     KEY = ("local_date", "surface", "frequency", "page_id", "fund_id", "dimension", "value")
 
     class Meta:
-        verbose_name = _("giving by source rollup")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["local_date", "surface", "frequency", "page_id", "fund_id", "dimension", "value"],
-                name="insights_source_key",
-            )
-        ]
-        indexes = [models.Index(fields=["dimension", "local_date"])]
+        abstract = True
 
     def __str__(self) -> str:
         return f"{self.local_date} {self.dimension}={self.value}: {self.gifts}"
+
+
+class SourceRollup(SourceCells):
+    """Paid gifts per day by one source dimension (UTM, device, payment method, country...)."""
+
+    class Meta:
+        verbose_name = _("giving by source rollup")
+        constraints = [models.UniqueConstraint(fields=SourceCells.KEY, name="insights_source_key")]
+        indexes = [models.Index(fields=["dimension", "local_date"])]
+
+
+class SourceMonthRollup(SourceCells):
+    """SourceRollup summed over each month (``local_date`` its first day): a twentieth of the rows."""
+
+    class Meta:
+        verbose_name = _("giving by source rollup by month")
+        constraints = [models.UniqueConstraint(fields=SourceCells.KEY, name="insights_source_month_key")]
+        indexes = [models.Index(fields=["dimension", "local_date"], name="insights_source_month_dim")]
+
+
+# Each day-grain rollup and its month-grain sum (kept by the same fold, read for whole months).
+MONTHLY: dict[type[models.Model], type[models.Model]] = {
+    HourlyRollup: HourlyMonthRollup,
+    DailyRollup: DailyMonthRollup,
+    SourceRollup: SourceMonthRollup,
+}
 
 
 class DonorRollup(models.Model):

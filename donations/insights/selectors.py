@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from donations.insights import hijri
 from donations.insights.models import (
+    MONTHLY,
     CohortRollup,
     DailyRollup,
     DonorRollup,
@@ -94,6 +95,59 @@ def month_key(day: date) -> date:
     return day.replace(day=1)
 
 
+def whole_months(
+    since: date | None, until: date | None
+) -> tuple[tuple[date | None, date | None] | None, list[tuple[date, date]]]:
+    """A range of days as its whole months (first and last month's first day; None: open) and the days at
+    its ends, both inclusive. No whole month: (None, [(since, until)])."""
+    step = relativedelta(months=1)
+    first = since if since is None or since.day == 1 else month_key(since) + step
+    end = (
+        None
+        if until is None
+        else (month_key(until) if (until + timedelta(days=1)).day == 1 else month_key(until) - step)
+    )
+    if first is not None and end is not None and first > end:
+        return None, [(since, until)]  # type: ignore[list-item]
+    days = []
+    if since is not None and first is not None and since < first:
+        days.append((since, first - timedelta(days=1)))
+    if until is not None and end is not None and until >= end + step:
+        days.append((end + step, until))
+    return (first, end), days
+
+
+def grains(scope: Scope, model: type[Any], *filters: Q) -> list[QuerySet]:
+    """A day-grain rollup's rows in the scope as querysets that together cover its dates: its month rollup for
+    the whole months (a twentieth of the rows), the day rollup itself for the days at the ends."""
+    months, days = whole_months(scope.since, scope.until)
+    found = []
+    if months is not None:
+        found.append(_between(scope.filter(MONTHLY[model].objects.filter(*filters), dates=False), *months))
+    for low, high in days:
+        found.append(_between(scope.filter(model.objects.filter(*filters), dates=False), low, high))
+    return found
+
+
+def _between(queryset: QuerySet, low: date | None, high: date | None) -> QuerySet:
+    return queryset.filter(**_bounds(low, high))
+
+
+def summed(
+    scope: Scope, model: type[Any], keys: tuple[str, ...], *filters: Q, counts: tuple[str, ...] = ("gifts", "amount")
+) -> dict[tuple, list[int]]:
+    """Rollup counts in the scope summed per ``keys`` (whole months read from the month rollup)."""
+    found: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(counts))
+    width = len(keys)
+    sums = {f"sum_{name}": Sum(name) for name in counts}
+    for rows in grains(scope, model, *filters):
+        for row in rows.values_list(*keys).annotate(**sums).order_by():
+            cell = found[row[:width]]
+            for index, n in enumerate(row[width:]):
+                cell[index] += n
+    return found
+
+
 # -- When people give ---------------------------------------------------------------------------------
 
 
@@ -120,12 +174,8 @@ class Heatmap:
 
 
 def heatmap(scope: Scope) -> Heatmap:
-    rows = (
-        scope.filter(HourlyRollup.objects.all())
-        .values("weekday", "local_hour")
-        .annotate(gifts=Sum("gifts"), amount=Sum("amount"))
-    )
-    return Heatmap({(row["weekday"], row["local_hour"]): Cell(row["gifts"], row["amount"]) for row in rows})
+    cells = summed(scope, HourlyRollup, ("weekday", "local_hour"))
+    return Heatmap({key: Cell(gifts, amount) for key, (gifts, amount) in cells.items()})
 
 
 @dataclass
@@ -222,7 +272,8 @@ def daily(scope: Scope) -> Daily:
 # -- Calendars ----------------------------------------------------------------------------------------
 
 
-def _daily_totals(scope: Scope) -> dict[date, Cell]:
+def daily_totals(scope: Scope) -> dict[date, Cell]:
+    """Gifts and amount per local date in the scope (the calendars share one reading of them)."""
     rows = (
         scope.filter(DailyRollup.objects.all()).values("local_date").annotate(gifts=Sum("gifts"), amount=Sum("amount"))
     )
@@ -250,11 +301,11 @@ class Months:
         return Table([_("Month"), _("Gifts"), _("Amount"), _("Marked"), _("Annotations")], rows, {1, 2}, {2})
 
 
-def gregorian_months(scope: Scope) -> Months:
+def gregorian_months(scope: Scope, days: dict[date, Cell] | None = None) -> Months:
     from django.utils.dates import MONTHS
 
     totals: dict[tuple[int, int], Cell] = defaultdict(Cell)
-    for day, cell in _daily_totals(scope).items():
+    for day, cell in (daily_totals(scope) if days is None else days).items():
         totals[(day.year, day.month)].gifts += cell.gifts
         totals[(day.year, day.month)].amount += cell.amount
     notes = annotations(scope)
@@ -265,10 +316,10 @@ def gregorian_months(scope: Scope) -> Months:
     return Months(rows, "gregorian")
 
 
-def hijri_months(scope: Scope) -> Months:
+def hijri_months(scope: Scope, days: dict[date, Cell] | None = None) -> Months:
     """Giving by Hijri month of the gift's local date; Sha'ban, Ramadan and Dhu al-Hijjah are marked."""
     totals: dict[tuple[int, int], Cell] = defaultdict(Cell)
-    for day, cell in _daily_totals(scope).items():
+    for day, cell in (daily_totals(scope) if days is None else days).items():
         found = hijri.to_hijri(day)
         totals[(found.year, found.month)].gifts += cell.gifts
         totals[(found.year, found.month)].amount += cell.amount
@@ -317,11 +368,11 @@ class Ramadan:
         return Table(headers, rows, {1, 2, 3, 4, 5, 6}, {2, 3, 5, 6})
 
 
-def ramadan_nights(scope: Scope) -> Ramadan:
+def ramadan_nights(scope: Scope, days: dict[date, Cell] | None = None) -> Ramadan:
     """Days 1-20 of Ramadan against days 21 to the end (the last ten nights), per Hijri year, by local date."""
     years: dict[int, dict[str, Any]] = {}
     days_seen: dict[int, set[tuple[str, date]]] = defaultdict(set)
-    for day, cell in _daily_totals(scope).items():
+    for day, cell in (daily_totals(scope) if days is None else days).items():
         found = hijri.to_hijri(day)
         if found.month != hijri.RAMADAN:
             continue
@@ -379,9 +430,9 @@ class YearOverYear:
         )
 
 
-def hijri_year_over_year(scope: Scope) -> YearOverYear:
+def hijri_year_over_year(scope: Scope, days: dict[date, Cell] | None = None) -> YearOverYear:
     amounts: dict[tuple[int, int], int] = defaultdict(int)
-    for day, cell in _daily_totals(scope).items():
+    for day, cell in (daily_totals(scope) if days is None else days).items():
         found = hijri.to_hijri(day)
         amounts[(found.year, found.month)] += cell.amount
     return YearOverYear(sorted({year for year, _month in amounts}), dict(amounts))
@@ -406,14 +457,8 @@ def gift_sizes(scope: Scope, currency: str) -> Sizes:
     from donations.money import exponent
 
     edges = [edge * 10 ** exponent(currency) for edge in SIZE_BUCKETS]
-    histogram = sorted(
-        (int(value), gifts)
-        for value, gifts in scope.filter(SourceRollup.objects.filter(dimension="amount"))
-        .values("value")
-        .annotate(g=Sum("gifts"))
-        .values_list("value", "g")
-        if gifts
-    )
+    counts = summed(scope, SourceRollup, ("value",), Q(dimension="amount"), counts=("gifts",))
+    histogram = sorted((int(value), gifts) for (value,), (gifts,) in counts.items() if gifts)
     gifts = sum(count for _amount, count in histogram)
     total = sum(amount * count for amount, count in histogram)
     buckets = []
@@ -453,12 +498,9 @@ def frequency_split(scope: Scope) -> Split:
     from donations.choices import Frequency
 
     labels = dict(Frequency.choices)
-    rows = scope.filter(DailyRollup.objects.all()).values("frequency").annotate(g=Sum("gifts"), a=Sum("amount"))
+    rows = sorted(summed(scope, DailyRollup, ("frequency",)).items())
     return Split(
-        [
-            (r["frequency"], str(labels.get(r["frequency"], r["frequency"])), r["g"], r["a"])
-            for r in rows.order_by("frequency")
-        ],
+        [(value, str(labels.get(value, value)), gifts, amount) for (value,), (gifts, amount) in rows],
         _("Frequency"),
     )
 
@@ -467,9 +509,9 @@ def surface_split(scope: Scope) -> Split:
     from donations.choices import Surface
 
     labels = dict(Surface.choices)
-    rows = scope.filter(DailyRollup.objects.all()).values("surface").annotate(g=Sum("gifts"), a=Sum("amount"))
+    rows = sorted(summed(scope, DailyRollup, ("surface",)).items(), key=lambda item: (-item[1][1], item[0]))
     return Split(
-        [(r["surface"], str(labels.get(r["surface"], r["surface"])), r["g"], r["a"]) for r in rows.order_by("-a")],
+        [(value, str(labels.get(value, value)), gifts, amount) for (value,), (gifts, amount) in rows],
         _("Channel"),
     )
 
@@ -494,13 +536,8 @@ def source_splits(scope: Scope, dimensions: list[str], *, limit: int = 25) -> di
     from django_countries import countries
 
     grouped: dict[str, list[tuple[str, int, int]]] = {dimension: [] for dimension in dimensions}
-    rows = (
-        scope.filter(SourceRollup.objects.filter(dimension__in=dimensions))
-        .values_list("dimension", "value")
-        .annotate(g=Sum("gifts"), a=Sum("amount"))
-        .order_by("dimension", "-a", "value")
-    )
-    for dimension, value, gifts, amount in rows:
+    cells = summed(scope, SourceRollup, ("dimension", "value"), Q(dimension__in=dimensions))
+    for (dimension, value), (gifts, amount) in sorted(cells.items(), key=lambda item: (-item[1][1], item[0][1])):
         grouped[dimension].append((value, gifts, amount))
     names = dict(countries)
     splits = {}
@@ -899,25 +936,22 @@ def advocacy_grains(since: date | None, until: date | None) -> Q:
     """AdvocacyRollup rows covering first actions from ``since`` to ``until``: months where whole, days at the ends."""
     from donations.insights.models import AdvocacyRollup
 
-    step = relativedelta(months=1)
-    first = since if since is None or since.day == 1 else month_key(since) + step  # first whole month
-    end = (
-        None
-        if until is None
-        else (month_key(until) if (until + timedelta(days=1)).day == 1 else month_key(until) - step)
-    )
-    if first is not None and end is not None and first > end:  # no whole month: days only
-        return Q(grain=AdvocacyRollup.DAY, local_date__gte=since, local_date__lte=until)
-    months = Q(grain=AdvocacyRollup.MONTH)
-    if first is not None:
-        months &= Q(local_date__gte=first)
-    if end is not None:
-        months &= Q(local_date__lte=end)
-    if since is not None and since < first:
-        months |= Q(grain=AdvocacyRollup.DAY, local_date__gte=since, local_date__lt=first)
-    if until is not None and until >= end + step:
-        months |= Q(grain=AdvocacyRollup.DAY, local_date__gte=end + step, local_date__lte=until)
-    return months
+    months, days = whole_months(since, until)
+    found = Q(pk__in=[])
+    if months is not None:
+        found |= Q(grain=AdvocacyRollup.MONTH, **_bounds(*months))
+    for low, high in days:
+        found |= Q(grain=AdvocacyRollup.DAY, local_date__gte=low, local_date__lte=high)
+    return found
+
+
+def _bounds(low: date | None, high: date | None) -> dict[str, date]:
+    found = {}
+    if low is not None:
+        found["local_date__gte"] = low
+    if high is not None:
+        found["local_date__lte"] = high
+    return found
 
 
 def advocacy(scope: Scope) -> Advocacy:
@@ -1023,17 +1057,17 @@ class RatesUsed:
 
 def rates_used(scope: Scope, reporting: str) -> RatesUsed:
     used = {
-        row["rate_id"]: row["n"]
-        for row in scope.filter(DailyRollup.objects.exclude(rate_id=0)).values("rate_id").annotate(n=Sum("gifts"))
-        if row["n"]
+        rate_id: n
+        for (rate_id,), (n,) in summed(scope, DailyRollup, ("rate_id",), ~Q(rate_id=0), counts=("gifts",)).items()
+        if n
     }
     rates = ExchangeRate.objects.in_bulk(list(used))
     unconverted = {
-        row["value"]: row["n"]
-        for row in scope.filter(SourceRollup.objects.filter(dimension="unconverted"))
-        .values("value")
-        .annotate(n=Sum("gifts"))
-        if row["n"]
+        currency: n
+        for (currency,), (n,) in summed(
+            scope, SourceRollup, ("value",), Q(dimension="unconverted"), counts=("gifts",)
+        ).items()
+        if n
     }
     return RatesUsed(
         reporting,

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from donations.insights.advocacy import actions_fold, advocacy_after, advocacy_before
 from donations.insights.models import (
+    MONTHLY,
     AdvocacyFirst,
     AdvocacyRollup,
     CohortRollup,
@@ -191,6 +192,22 @@ def by_day(hourly: dict[tuple, list[int]]) -> dict[tuple, list[int]]:
     return daily
 
 
+def by_month(cells: dict[tuple, list[int]]) -> dict[tuple, list[int]]:
+    """Day-grain rollup cells (or deltas), local_date first in their key, summed per month: the month rollup's."""
+    months: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    for (day, *rest), (gifts, amount) in cells.items():
+        cell = months[(day.replace(day=1), *rest)]
+        cell[0] += gifts
+        cell[1] += amount
+    return months
+
+
+def _apply_grains(model: type[Model], cells: dict[tuple, list[int]]) -> None:
+    """Add day-grain deltas to ``model`` and their monthly sums to its month rollup."""
+    _apply(model, cells)
+    _apply(MONTHLY[model], by_month(cells))
+
+
 def _drop_empty(model: type[Model], items: list[tuple[tuple, list[int]]], counts: tuple[str, ...]) -> None:
     # Only a subtraction can leave an empty row behind.
     at = model.KEY.index("local_date")
@@ -349,9 +366,9 @@ def _fold_rows(rows: list[dict[str, Any]], *, book: RateBook, zone: ZoneInfo) ->
         GiftFact.objects.bulk_update(update, FACT_FIELDS, batch_size=BATCH)
     if delete:
         GiftFact.objects.filter(id__in=delete).delete()
-    _apply(HourlyRollup, hourly)
-    _apply(DailyRollup, by_day(hourly))
-    _apply(SourceRollup, sources)
+    _apply_grains(HourlyRollup, hourly)
+    _apply_grains(DailyRollup, by_day(hourly))
+    _apply_grains(SourceRollup, sources)
     if donors:
         _donor_fold(donors, earlier)
     advocacy_after(advocacy)
@@ -432,6 +449,8 @@ def insights_fold(*, rebuild: bool = False) -> FoldResult:
             HourlyRollup.objects.all().delete()
             DailyRollup.objects.all().delete()
             SourceRollup.objects.all().delete()
+            for month_model in MONTHLY.values():
+                month_model.objects.all().delete()
             DonorRollup.objects.all().delete()
             MrrRollup.objects.all().delete()
             CohortRollup.objects.all().delete()
@@ -525,6 +544,13 @@ def _rebuild_in_sql(reporting: str, time_zone: str) -> tuple[int, datetime | Non
         SELECT local_date, surface, frequency, page_id, fund_id, '{UNCONVERTED}', currency, count(*), 0
         FROM {facts} WHERE NOT converted GROUP BY 1, 2, 3, 4, 5, 7"""  # noqa: S608
     )
+    for model, month_model in MONTHLY.items():
+        keys = ", ".join(month_model._meta.get_field(name).column for name in month_model.KEY[1:])
+        statements.append(
+            f"""INSERT INTO {month_model._meta.db_table} (local_date, {keys}, gifts, amount)
+            SELECT date_trunc('month', local_date)::date, {keys}, sum(gifts), sum(amount)
+            FROM {model._meta.db_table} GROUP BY 1, {keys}"""  # noqa: S608
+        )
     statements.append(_donor_rebuild_sql(facts))
     with connection.cursor() as cursor:
         for statement in statements:
@@ -538,7 +564,8 @@ def _rebuild_in_sql(reporting: str, time_zone: str) -> tuple[int, datetime | Non
         cursor.execute(
             f"ANALYZE {facts}; ANALYZE {HourlyRollup._meta.db_table}; ANALYZE {DailyRollup._meta.db_table}; "
             f"ANALYZE {SourceRollup._meta.db_table}; "
-            f"ANALYZE {DonorRollup._meta.db_table}"
+            f"ANALYZE {DonorRollup._meta.db_table}; "
+            + " ".join(f"ANALYZE {model._meta.db_table};" for model in MONTHLY.values())
         )
     return changed, newest
 
