@@ -72,16 +72,35 @@ def _chunks(ids: Iterable[int]) -> Iterable[list[int]]:
         yield ordered[start : start + size]
 
 
+def _wait_sql(gift_at: str, first_at: str) -> str:
+    """Whole days from a first action to a gift after it (as wait_days), NOT_SINCE for no gift."""
+    from donations.insights.models import AdvocacyRollup
+
+    return f"coalesce(floor(extract(epoch FROM {gift_at} - {first_at}) / 86400)::int, {AdvocacyRollup.NOT_SINCE})"
+
+
+def _grains_sql(waits: str) -> str:
+    """AdvocacyRollup cells (people summed) at day and month grain from rows of ``waits`` (source, first_date,
+    slice, value, wait, people)."""
+    from donations.insights.models import AdvocacyRollup
+
+    day, month = AdvocacyRollup.DAY, AdvocacyRollup.MONTH
+    return f"""SELECT '{day}' AS grain, slice, value, first_date AS local_date, source, wait AS wait_days,
+               sum(people) AS people FROM {waits} GROUP BY 2, 3, 4, 5, 6
+        UNION ALL
+        SELECT '{month}', slice, value, date_trunc('month', first_date)::date, source, wait, sum(people) FROM {waits}
+        GROUP BY 2, 3, 4, 5, 6"""  # noqa: S608
+
+
 def cells_sql(firsts: str) -> str:
     """PostgreSQL: AdvocacyRollup's cells of the first actions ``firsts`` selects (source, supporter_id, first_at,
     first_date), as advocacy_cells computes them."""
-    from donations.insights.models import AdvocacyRollup, GiftFact
+    from donations.insights.models import GiftFact
 
     facts = GiftFact._meta.db_table
-    day, month, none = AdvocacyRollup.DAY, AdvocacyRollup.MONTH, AdvocacyRollup.NOT_SINCE
     return f"""WITH a AS ({firsts}), w AS (
             SELECT a.source, a.first_date, coalesce(g.slice, '') AS slice, coalesce(g.value, '') AS value,
-                   coalesce(floor(extract(epoch FROM g.gift_at - a.first_at) / 86400)::int, {none}) AS wait
+                   {_wait_sql("g.gift_at", "a.first_at")} AS wait, 1 AS people
             FROM a LEFT JOIN LATERAL (  -- per person, by index: their first gift after their first action, per slice
                 SELECT v.slice, v.value, min(f.occurred_at) AS gift_at FROM {facts} f
                 CROSS JOIN LATERAL (VALUES ('', ''), ('surface', f.surface), ('page', f.page_id::text),
@@ -91,11 +110,7 @@ def cells_sql(firsts: str) -> str:
                 GROUP BY 1, 2
             ) g ON true
         )
-        SELECT '{day}' AS grain, slice, value, first_date AS local_date, source, wait AS wait_days, count(*) AS people
-        FROM w GROUP BY 2, 3, 4, 5, 6
-        UNION ALL
-        SELECT '{month}', slice, value, date_trunc('month', first_date)::date, source, wait, count(*) FROM w
-        GROUP BY 2, 3, 4, 5, 6"""  # noqa: S608
+        {_grains_sql("w")}"""  # noqa: S608
 
 
 def advocacy_cells(supporter_ids: Iterable[int]) -> dict[tuple, list[int]]:
@@ -175,7 +190,7 @@ def advocacy_apply(supporter_ids: set[int], before: dict[tuple, list[int]]) -> N
 # (None: any moment, their actions changed), on PostgreSQL as a join to these arrays.
 _TOUCHED = (
     "SELECT a.source, a.supporter_id, a.first_at, a.first_date FROM {first} a "
-    "JOIN unnest(%s::bigint[], %s::timestamptz[]) u(supporter_id, latest) "
+    "JOIN unnest(%(ids)s::bigint[], %(latest)s::timestamptz[]) u(supporter_id, latest) "
     "ON u.supporter_id = a.supporter_id AND a.first_at < u.latest"
 )
 _BEFORE = "pg_temp.insights_advocacy_before"
@@ -186,7 +201,7 @@ _FOREVER = datetime(9999, 12, 31, tzinfo=UTC)
 class Pending:
     """What advocacy_before() saw, for advocacy_after() to subtract."""
 
-    params: list[Any]
+    params: dict[str, Any]
     cells: dict[tuple, list[int]] | None = None  # SQLite; PostgreSQL keeps them in a temporary table
     supporter_ids: set[int] | None = None
 
@@ -204,7 +219,7 @@ def advocacy_before(changed: Mapping[int, datetime | None]) -> Pending | None:
     if not changed:
         return None
     ids = sorted(changed)
-    params = [ids, [changed[pk] or _FOREVER for pk in ids]]
+    params = {"ids": ids, "latest": [changed[pk] or _FOREVER for pk in ids]}
     if connection.vendor == "postgresql":
         touched = _TOUCHED.format(first=AdvocacyFirst._meta.db_table)
         with connection.cursor() as cursor:
@@ -245,6 +260,50 @@ def advocacy_after(pending: Pending | None) -> None:
         # Only a subtraction can leave an empty row behind: one of the cells there were before.
         cursor.execute(f"DELETE FROM {table} r USING {_BEFORE} b WHERE r.people = 0 AND {same}")  # noqa: S608
         cursor.execute(f"DROP TABLE {_BEFORE}")
+
+
+def advocacy_gifts_changed(latest: Mapping[int, datetime], changes: Any) -> None:
+    """PostgreSQL, after the gift fold's writes: apply to AdvocacyRollup the difference its changed facts
+    (``changes``, a services.FactChanges) made to the first gift after each touched first action, in one
+    reading of those people's facts (the same cells as cells_sql). ``latest``: each touched donor and the
+    latest moment of their changed gifts (only first actions before it can see a change)."""
+    from django.db import connection
+
+    from donations.insights.models import AdvocacyFirst, AdvocacyRollup, GiftFact
+
+    if not latest:
+        return
+    ids = sorted(latest)
+    table, key = AdvocacyRollup._meta.db_table, ", ".join(AdvocacyRollup.KEY)
+    touched = _TOUCHED.format(first=AdvocacyFirst._meta.db_table)
+    # Each touched first action's facts after it, flagged before and after the fold.
+    join = "JOIN x ON x.supporter_id = f.supporter_id AND f.occurred_at > x.first_at {converted}"
+    rows = changes.sql(GiftFact._meta.db_table, join, carry="x.source, x.first_at, x.first_date")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""WITH x AS MATERIALIZED ({touched}), r AS ({rows}), g AS (
+                SELECT r.source, r.supporter_id, r.first_at, r.first_date, v.slice, v.value,
+                       min(r.occurred_at) FILTER (WHERE r.b) AS gift_b, min(r.occurred_at) FILTER (WHERE r.a) AS gift_a
+                FROM r CROSS JOIN LATERAL (VALUES ('', ''), ('surface', r.surface), ('page', r.page_id::text),
+                                                  ('fund', r.fund_id::text)) v(slice, value)
+                WHERE NOT (v.slice = 'page' AND r.page_id = 0) AND NOT (v.slice = 'fund' AND r.fund_id = 0)
+                GROUP BY 1, 2, 3, 4, 5, 6
+            ), w AS (
+                SELECT source, first_date, slice, value, {_wait_sql("gift_a", "first_at")} AS wait, 1 AS people
+                FROM g WHERE gift_a IS NOT NULL OR slice = ''
+                UNION ALL
+                SELECT source, first_date, slice, value, {_wait_sql("gift_b", "first_at")}, -1
+                FROM g WHERE gift_b IS NOT NULL OR slice = ''
+            )
+            INSERT INTO {table} AS t ({key}, people)
+            SELECT {key}, people FROM ({_grains_sql("w")}) d WHERE people <> 0 ORDER BY {key}
+            ON CONFLICT ({key}) DO UPDATE SET people = t.people + EXCLUDED.people
+            RETURNING id, t.people = 0""",  # noqa: S608
+            {"ids": ids, "latest": [latest[pk] for pk in ids], **changes.params()},
+        )
+        empty = [pk for pk, is_empty in cursor.fetchall() if is_empty]
+        if empty:
+            cursor.execute(f"DELETE FROM {table} WHERE id = ANY(%s)", [empty])  # noqa: S608
 
 
 def _firsts_now(source: AdvocacySource, supporter_ids: list[int] | None) -> dict[int, datetime]:

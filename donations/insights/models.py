@@ -107,10 +107,11 @@ class GiftFact(models.Model):
             models.Index(fields=["local_date"]),
             models.Index(fields=["currency"], condition=Q(converted=False), name="insights_fact_unconverted"),
             # The fold reads a touched donor's or monthly gift's facts from these alone (index-only on PostgreSQL),
-            # the donor one for the advocacy rollup too (their gifts after a first action).
+            # the donor one for the advocacy rollup too (their gifts after a first action); the donation tells
+            # the fold which of them it just wrote.
             models.Index(
                 fields=["supporter_id", "occurred_at"],
-                include=["local_date", "surface", "page_id", "fund_id"],
+                include=["local_date", "surface", "page_id", "fund_id", "donation_id"],
                 condition=Q(converted=True),
                 name="insights_fact_donor",
             ),

@@ -31,6 +31,7 @@ from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections,
 from django.db.models import Q
 from django.utils import timezone
 
+from donations.bulk import rows_insert
 from donations.ledger import proofs
 from donations.ledger.models import (
     Account,
@@ -261,28 +262,12 @@ class _Appender:
         """Insert the entries and tree nodes, and move the head past them."""
         if not self.entries:
             return
-        _insert(LedgerEntry, self.ROW_FIELDS, self.entries)
-        _insert(MerkleNode, self.NODE_FIELDS, self.nodes)
+        rows_insert(LedgerEntry, self.ROW_FIELDS, self.entries)
+        rows_insert(MerkleNode, self.NODE_FIELDS, self.nodes)
         head.last_seq = self.seq
         head.last_chain_hash = self.previous.hex()
         head.frontier = [[h, d.hex()] for h, d in self.frontier.stack]
         head.save(update_fields=["last_seq", "last_chain_hash", "frontier", "updated_at"])
-
-
-def _insert(model, fields: Sequence[str], rows: list[tuple]) -> None:
-    """Rows already in database form, inserted without the ORM (the ids are the table's own)."""
-    quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    columns = ", ".join(quote(model._meta.get_field(name).column) for name in fields)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":  # COPY: no SQL text to build or parse per row
-            with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            return
-        placeholders = ", ".join(["%s"] * len(fields))
-        # SQLite runs one prepared statement per row, in C.
-        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", rows)  # noqa: S608 - names from the models
 
 
 def ledger_post(
@@ -405,7 +390,7 @@ def ledger_post_many(postings: Iterable[Posting], *, batch_size: int = 2000) -> 
             )
             for txn, item in zip(fresh, postings_fresh, strict=True)
         ]
-        _insert(LedgerTransaction, _TRANSACTION_FIELDS, rows)
+        rows_insert(LedgerTransaction, _TRANSACTION_FIELDS, rows)
         ids: dict[str, int] = {}
         for start in range(0, len(fresh), batch_size):
             chunk = [txn.source_key for txn in fresh[start : start + batch_size]]
