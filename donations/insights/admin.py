@@ -226,15 +226,7 @@ class InsightsView(WagtailAdminTemplateMixin, TemplateView):
         if hasattr(self, "_panels"):
             return self._panels
         scope = self.scope
-        version = FoldState.objects.filter(pk=1).values_list("version", flat=True).first() or 0
-        key = (
-            "insights:"
-            + hashlib.sha256(
-                repr((version, self.section, get_language(), self.currency, self.time_zone, scope)).encode()
-            ).hexdigest()
-        )
-        self._key = key
-        found = cache.get(key)
+        found = cache.get(self.figures_key())
         if found is None:
             rates = selectors.rates_used(scope, self.currency)
             self.rates = rates
@@ -242,9 +234,23 @@ class InsightsView(WagtailAdminTemplateMixin, TemplateView):
             for panel in panels:
                 panel.shown = self.shown(panel.table)
             found = (panels, rates)
-            cache.set(key, found, CACHE_SECONDS)
+            cache.set(self.figures_key(), found, CACHE_SECONDS)
         self._panels, self.rates = found
         return self._panels
+
+    def fold_state(self) -> FoldState | None:
+        if not hasattr(self, "_state"):
+            self._state = FoldState.objects.filter(pk=1).first()
+        return self._state
+
+    def figures_key(self) -> str:
+        """The cache key of this section's figures: they change with a fold or an annotation (the version)."""
+        if not hasattr(self, "_key"):
+            state = self.fold_state()
+            version = state.version if state else 0
+            scope = (version, self.section, get_language(), self.currency, self.time_zone, self.scope)
+            self._key = "insights:" + hashlib.sha256(repr(scope).encode()).hexdigest()
+        return self._key
 
     def panels_when(self, scope: Scope) -> list[Panel]:
         heat = selectors.heatmap(scope)
@@ -468,12 +474,13 @@ class InsightsView(WagtailAdminTemplateMixin, TemplateView):
         )
         return panels
 
-    def panels_html(self) -> str:
-        """The panels as HTML, cached with the figures (the table rows are most of a page's rendering)."""
-        panels = self.panels()
-        key = f"{self._key}:html:" + hashlib.sha256(self.request.GET.urlencode().encode()).hexdigest()
-        html = cache.get(key)
-        if html is None:
+    def panels_html(self) -> tuple[str, str]:
+        """The panels as HTML and the rates sentence, cached with the figures (the table rows are most of a
+        page's rendering; a cached page reads only this, not the figures behind it)."""
+        key = f"{self.figures_key()}:page:" + hashlib.sha256(self.request.GET.urlencode().encode()).hexdigest()
+        found = cache.get(key)
+        if found is None:
+            panels = self.panels()
             query = self.request.GET.copy()
             query.pop("export", None)
             rendered = []
@@ -486,13 +493,15 @@ class InsightsView(WagtailAdminTemplateMixin, TemplateView):
                 rendered.append({"panel": panel, "rows": panel.shown, "body": body, "links": links})
             context = {"panels": rendered}
             html = render_to_string("donations/insights/_panels.html", context, request=self.request)
-            cache.set(key, html, CACHE_SECONDS)
-        return mark_safe(html)  # noqa: S308 - rendered by our own template, escaped there
+            found = (html, self.rates.sentence())
+            cache.set(key, found, CACHE_SECONDS)
+        html, rates_sentence = found
+        return mark_safe(html), rates_sentence  # noqa: S308 - rendered by our own template, escaped there
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        panels_html = self.panels_html()
-        state = FoldState.objects.filter(pk=1).first()
+        panels_html, rates_sentence = self.panels_html()
+        state = self.fold_state()
         context.update(
             {
                 "filters": self.filters,
@@ -501,7 +510,7 @@ class InsightsView(WagtailAdminTemplateMixin, TemplateView):
                     (key, label, reverse("donations_insights:section", args=[key])) for key, label in SECTIONS
                 ],
                 "section": self.section,
-                "rates_sentence": self.rates.sentence(),
+                "rates_sentence": rates_sentence,
                 "folded_at": state.folded_at if state else None,
                 "query": self.request.GET.urlencode(),
                 "annotation_form": AnnotationForm() if self.section == "when" else None,
