@@ -79,6 +79,8 @@ class GiftFact(models.Model):
     supporter_id = models.BigIntegerField(db_index=True)
     recurring_gift_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     occurred_at = models.DateTimeField()
+    # The donation's updated_at when this was folded: a fold skips donations not changed since.
+    source_updated_at = models.DateTimeField(null=True, blank=True)
     local_date = models.DateField()
     local_hour = models.PositiveSmallIntegerField()
     weekday = models.PositiveSmallIntegerField(help_text="0 is Monday.")

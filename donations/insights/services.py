@@ -56,6 +56,8 @@ FACT_FIELDS = (
     "page_id", "fund_id", "currency", "net_minor", "amount", "reporting_currency", "rate_id", "converted",
     "utm_source", "utm_medium", "utm_campaign", "referrer_class", "device_class", "payment_method_type", "country",
 )  # fmt: skip
+# What a fold writes of a fact: its figures and which version of the donation they came from.
+WRITE_FIELDS = (*FACT_FIELDS, "source_updated_at")
 # Source dimensions: rollup name -> GiftFact field.
 DIMENSIONS = {
     "utm_source": "utm_source",
@@ -405,7 +407,7 @@ class FactChanges:
 
 def _facts_of(donation_ids: list[int]) -> dict[int, dict[str, Any]]:
     """The facts these donations made when last folded, by donation id."""
-    names = ["id", "donation_id", *FACT_FIELDS]
+    names = ["id", "donation_id", *WRITE_FIELDS]
     if connection.vendor != "postgresql":
         return {fact["donation_id"]: fact for fact in GiftFact.objects.filter(donation_id__in=donation_ids).values()}
     columns = ", ".join(GiftFact._meta.get_field(name).column for name in names)
@@ -422,7 +424,7 @@ def _fold_rows(rows: list[dict[str, Any]], *, book: RateBook, zone: ZoneInfo) ->
     old = _facts_of([row["id"] for row in rows])
     hourly: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
     sources: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
-    create, update, delete = [], [], []
+    create, update, delete, seen = [], [], [], []
     changes = FactChanges([], [])
     # Whose profile can change (the changed gifts' donors now and as last folded), each with the latest
     # moment of a changed gift (the advocacy rollup looks only at first actions before it).
@@ -433,7 +435,11 @@ def _fold_rows(rows: list[dict[str, Any]], *, book: RateBook, zone: ZoneInfo) ->
         before = old.get(row["id"])
         if before is None and new is None:
             continue
+        if new is not None:
+            new["source_updated_at"] = row["updated_at"]
         if before is not None and new is not None and all(before[name] == new[name] for name in FACT_FIELDS):
+            if before["source_updated_at"] != row["updated_at"]:
+                seen.append(GiftFact(id=before["id"], source_updated_at=row["updated_at"]))
             continue
         if before is not None:
             _contribute(before, -1, hourly, sources)
@@ -461,7 +467,9 @@ def _fold_rows(rows: list[dict[str, Any]], *, book: RateBook, zone: ZoneInfo) ->
     if create:
         _facts_create(create)
     if update:
-        GiftFact.objects.bulk_update(update, FACT_FIELDS, batch_size=BATCH)
+        GiftFact.objects.bulk_update(update, WRITE_FIELDS, batch_size=BATCH)
+    if seen:  # changed, but not in what it contributes: not read again until it changes again
+        GiftFact.objects.bulk_update(seen, ["source_updated_at"], batch_size=BATCH)
     if delete:
         GiftFact.objects.filter(id__in=delete).delete()
     _apply_grains(HourlyRollup, hourly)
@@ -490,7 +498,7 @@ def _facts_create(create: list[dict[str, Any]]) -> None:
     if connection.vendor != "postgresql":
         GiftFact.objects.bulk_create([GiftFact(**values) for values in create], batch_size=BATCH)
         return
-    names = ("donation_id", *FACT_FIELDS)
+    names = ("donation_id", *WRITE_FIELDS)
     rows_insert(GiftFact, names, [tuple(values[name] for name in names) for values in create])
 
 
@@ -527,6 +535,17 @@ def _fold_query(queryset: Any, *, book: RateBook, zone: ZoneInfo, by_time: bool)
         newest = top if newest is None else max(newest, top)
 
 
+def _changed_since(since: datetime) -> Any:
+    """Donations updated since ``since``, less those already folded as they are now: the overlap with the
+    last fold is read again for changes that committed late, not for what that fold saw."""
+    from django.db.models import Exists, OuterRef
+
+    from donations.models import Donation
+
+    folded = GiftFact.objects.filter(donation_id=OuterRef("pk"), source_updated_at=OuterRef("updated_at"))
+    return Donation.objects.filter(updated_at__gte=since).exclude(Exists(folded))
+
+
 def insights_fold(*, rebuild: bool = False) -> FoldResult:
     """Fold gifts changed since the last fold (or everything, when asked or when the currency or time zone changed)."""
     from donations.models import Donation
@@ -555,7 +574,7 @@ def insights_fold(*, rebuild: bool = False) -> FoldResult:
         if rebuild and connection.vendor == "postgresql":
             changed, newest = _rebuild_in_sql(reporting, time_zone)
         else:
-            changes = Donation.objects.filter(updated_at__gte=since) if since else Donation.objects.all()
+            changes = _changed_since(since) if since else Donation.objects.all()
             changed, newest = _fold_query(changes, book=book, zone=zone, by_time=since is not None)
         for currency in state.dirty_currencies:
             more, _newest = _fold_query(Donation.objects.filter(currency=currency), book=book, zone=zone, by_time=False)
@@ -594,7 +613,7 @@ def _rebuild_in_sql(reporting: str, time_zone: str) -> tuple[int, datetime | Non
         f"n.net * power(10::numeric, {exponent(reporting)} - (CASE d.currency {exponents} ELSE 2 END)) * r.rate"
     )
     facts = GiftFact._meta.db_table
-    columns = ", ".join(["donation_id", *FACT_FIELDS])
+    columns = ", ".join(["donation_id", *WRITE_FIELDS])
     statements = [
         f"""INSERT INTO {facts} ({columns})
         SELECT d.id, d.supporter_id, d.recurring_gift_id, d.created_at, l.local::date,
@@ -604,7 +623,7 @@ def _rebuild_in_sql(reporting: str, time_zone: str) -> tuple[int, datetime | Non
                %(rep)s, CASE WHEN d.currency = %(rep)s THEN NULL ELSE r.id END,
                d.currency = %(rep)s OR r.id IS NOT NULL,
                left(d.utm_source, 100), left(d.utm_medium, 100), left(d.utm_campaign, 100), d.referrer_class,
-               d.device_class, d.payment_method_type, coalesce(d.address_country, '')
+               d.device_class, d.payment_method_type, coalesce(d.address_country, ''), d.updated_at
         FROM donations_donation d
         CROSS JOIN LATERAL (SELECT d.created_at AT TIME ZONE %(tz)s AS local) l
         CROSS JOIN LATERAL (SELECT CASE WHEN d.dispute_status = 'lost' THEN 0

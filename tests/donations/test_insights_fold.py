@@ -321,6 +321,33 @@ def test_a_refund_after_folding_subtracts_and_a_repeat_fold_does_not(org):
     assert not HourlyRollup.objects.exists()
 
 
+def test_a_change_committed_late_is_folded_and_what_a_fold_saw_is_not_read_again(org):
+    from donations.insights.models import FoldState
+    from donations.insights.services import OVERLAP, _changed_since
+
+    person = supporter("late@example.org")
+    first = gift(person, datetime(2026, 5, 5, 16, 0, tzinfo=UTC), 10000)
+    insights_fold()
+    cursor = FoldState.objects.get().cursor
+    # Everything the last fold saw is within the overlap, and none of it is read again.
+    assert Donation.objects.filter(updated_at__gte=cursor - OVERLAP).count() == 1
+    assert not _changed_since(cursor - OVERLAP).exists()
+    # A gift saved before that fold's cursor but committed after it (its updated_at is older than the cursor).
+    late = gift(person, datetime(2026, 5, 6, 16, 0, tzinfo=UTC), 2000)
+    Donation.objects.filter(pk=late.pk).update(updated_at=cursor - OVERLAP / 2)
+    # A change to the first gift that leaves its figures alone is read once, then no more.
+    Donation.objects.filter(pk=first.pk).update(updated_at=cursor + timedelta(seconds=1))
+    assert set(_changed_since(cursor - OVERLAP).values_list("pk", flat=True)) == {first.pk, late.pk}
+    assert insights_fold().changed == 1
+    assert sum(HourlyRollup.objects.values_list("amount", flat=True)) == 12000
+    assert not _changed_since(cursor - OVERLAP).exists()
+    # A real change (a refund) is read and folded as ever.
+    touch(first, amount_refunded_minor=4000)
+    assert insights_fold().changed == 1
+    assert sum(HourlyRollup.objects.values_list("amount", flat=True)) == 8000
+    assert insights_fold().changed == 0
+
+
 def test_late_at_night_on_the_last_day_of_shaban_counts_in_shaban_local_time(org):
     shaban_end = last_day_of_shaban(2026)
     local = datetime.combine(shaban_end, datetime.min.time()).replace(hour=23, minute=30, tzinfo=ZONE)
