@@ -26,3 +26,14 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 control_socket_disable = True
 # Heartbeat files in memory, not on the container's overlay filesystem.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+
+
+def post_worker_init(worker):
+    """The worker has loaded the site: move everything it holds so far (modules, settings, URL patterns,
+    templates) out of the garbage collector's sight. A full collection then walks only what requests
+    made since, rather than pausing a request for a walk over the whole framework (150 ms and more on an
+    Insights page here, before this)."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
