@@ -9,6 +9,7 @@ panel of the page. The rates table and the day annotations are kept here too.
 from __future__ import annotations
 
 import hashlib
+import html
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -141,8 +142,11 @@ def table_body(rows: list[list[Any]], numeric: set[int]) -> SafeString:
     for row in rows:
         cells = []
         for index, cell in enumerate(row):
-            if type(cell) is int and plain_ints:
+            kind = type(cell)
+            if kind is int and plain_ints:
                 text = str(cell)
+            elif kind is str:  # plain text (not safe HTML, a subclass): localize() leaves it as it is
+                text = html.escape(cell)
             elif isinstance(cell, date):
                 # Days as 2026-12-03, as the month tables show 2026-12 (and localizing a year of dates is slow).
                 text = cell.isoformat()

@@ -145,3 +145,28 @@ def test_a_cached_page_shows_new_gifts_after_the_next_fold(analyst, gifts):
     gift(supporter("new@example.org"), datetime(2026, 3, 17, 10, 0, tzinfo=UTC), 1000)
     insights_fold()
     assert tuesday_one_pm() == "3"
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_table_rows_are_rendered_as_the_template_would_render_them(settings, language):
+    from django.template import Context, Template
+    from django.utils import translation
+    from django.utils.safestring import mark_safe
+    from django.utils.translation import gettext_lazy
+
+    from donations.insights.admin import table_body
+
+    rows = [
+        ["Tuesday <b>", 12, 3.25, "", "a & b", mark_safe("<em>safe</em>"), gettext_lazy("Gifts")],
+        [date(2026, 2, 17), -4, 0.5, "\"quoted\" 'x'", 1234567, None, True],
+    ]
+    template = Template(
+        '{% for row in rows %}<tr>{% for cell in row %}{% if forloop.first %}<th scope="row">{{ cell }}</th>'
+        '{% elif forloop.counter0 in numeric %}<td class="num">{{ cell }}</td>{% else %}<td>{{ cell }}</td>'
+        "{% endif %}{% endfor %}</tr>{% if not forloop.last %}\n{% endif %}{% endfor %}"
+    )
+    # Days are ISO dates in the tables, as the month tables show 2026-12 (the one deliberate difference).
+    as_shown = [[cell.isoformat() if isinstance(cell, date) else cell for cell in row] for row in rows]
+    with translation.override(language):
+        expected = template.render(Context({"rows": as_shown, "numeric": {1, 2, 4}}))
+        assert str(table_body(rows, {1, 2, 4})) == expected
