@@ -129,19 +129,28 @@ class GiftFact(models.Model):
         return f"gift {self.donation_id}: {self.amount} {self.reporting_currency}"
 
 
-class HourlyCells(models.Model):
-    """Paid gifts per local hour, channel, frequency and designation (abstract: a day's or a month's)."""
+class ScopedCells(models.Model):
+    """Paid gifts and their amount per local date and scope (channel, frequency, designation page, fund):
+    what the hourly, daily and source rollups share (abstract)."""
 
     local_date = models.DateField()
-    local_hour = models.PositiveSmallIntegerField()
-    weekday = models.PositiveSmallIntegerField()
     surface = models.CharField(max_length=16)
     frequency = models.CharField(max_length=16)
     page_id = models.BigIntegerField(default=0)
     fund_id = models.BigIntegerField(default=0)
-    rate_id = models.BigIntegerField(default=0, help_text="The exchange rate used; 0 for none.")
     gifts = models.BigIntegerField(default=0)
     amount = models.BigIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class HourlyCells(ScopedCells):
+    """Per local hour and exchange rate used too (abstract: a day's or a month's)."""
+
+    local_hour = models.PositiveSmallIntegerField()
+    weekday = models.PositiveSmallIntegerField()
+    rate_id = models.BigIntegerField(default=0, help_text="The exchange rate used; 0 for none.")
 
     KEY = ("local_date", "local_hour", "weekday", "surface", "frequency", "page_id", "fund_id", "rate_id")
 
@@ -168,15 +177,10 @@ class HourlyMonthRollup(HourlyCells):
         constraints = [models.UniqueConstraint(fields=HourlyCells.KEY, name="insights_hourly_month_key")]
 
 
-class DailyCells(models.Model):
-    local_date = models.DateField()
-    surface = models.CharField(max_length=16)
-    frequency = models.CharField(max_length=16)
-    page_id = models.BigIntegerField(default=0)
-    fund_id = models.BigIntegerField(default=0)
+class DailyCells(ScopedCells):
+    """Per exchange rate used too (abstract: a day's or a month's)."""
+
     rate_id = models.BigIntegerField(default=0, help_text="The exchange rate used; 0 for none.")
-    gifts = models.BigIntegerField(default=0)
-    amount = models.BigIntegerField(default=0)
 
     KEY = ("local_date", "surface", "frequency", "page_id", "fund_id", "rate_id")
 
@@ -206,18 +210,11 @@ class DailyMonthRollup(DailyCells):
         constraints = [models.UniqueConstraint(fields=DailyCells.KEY, name="insights_daily_month_key")]
 
 
-class SourceCells(models.Model):
-    """Paid gifts by one source dimension (UTM, device, payment method, country...) (abstract)."""
+class SourceCells(ScopedCells):
+    """Per value of one source dimension (UTM, device, payment method, country...) too (abstract)."""
 
-    local_date = models.DateField()
-    surface = models.CharField(max_length=16)
-    frequency = models.CharField(max_length=16)
-    page_id = models.BigIntegerField(default=0)
-    fund_id = models.BigIntegerField(default=0)
     dimension = models.CharField(max_length=24)
     value = models.CharField(max_length=100, blank=True)
-    gifts = models.BigIntegerField(default=0)
-    amount = models.BigIntegerField(default=0)
 
     KEY = ("local_date", "surface", "frequency", "page_id", "fund_id", "dimension", "value")
 
