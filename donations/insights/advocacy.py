@@ -96,17 +96,16 @@ def cells_sql(firsts: str) -> str:
     """PostgreSQL: AdvocacyRollup's cells of the first actions ``firsts`` selects (source, supporter_id, first_at,
     first_date), as advocacy_cells computes them."""
     from donations.insights.models import GiftFact
+    from donations.insights.services import slices_sql
 
     facts = GiftFact._meta.db_table
+    slices, sliced = slices_sql("f")
     return f"""WITH a AS ({firsts}), w AS (
             SELECT a.source, a.first_date, coalesce(g.slice, '') AS slice, coalesce(g.value, '') AS value,
                    {_wait_sql("g.gift_at", "a.first_at")} AS wait, 1 AS people
             FROM a LEFT JOIN LATERAL (  -- per person, by index: their first gift after their first action, per slice
-                SELECT v.slice, v.value, min(f.occurred_at) AS gift_at FROM {facts} f
-                CROSS JOIN LATERAL (VALUES ('', ''), ('surface', f.surface), ('page', f.page_id::text),
-                                           ('fund', f.fund_id::text)) v(slice, value)
-                WHERE f.supporter_id = a.supporter_id AND f.converted AND f.occurred_at > a.first_at
-                  AND NOT (v.slice = 'page' AND f.page_id = 0) AND NOT (v.slice = 'fund' AND f.fund_id = 0)
+                SELECT v.slice, v.value, min(f.occurred_at) AS gift_at FROM {facts} f {slices}
+                WHERE f.supporter_id = a.supporter_id AND f.converted AND f.occurred_at > a.first_at AND {sliced}
                 GROUP BY 1, 2
             ) g ON true
         )
@@ -267,9 +266,8 @@ def advocacy_gifts_changed(latest: Mapping[int, datetime], changes: Any) -> None
     (``changes``, a services.FactChanges) made to the first gift after each touched first action, in one
     reading of those people's facts (the same cells as cells_sql). ``latest``: each touched donor and the
     latest moment of their changed gifts (only first actions before it can see a change)."""
-    from django.db import connection
-
     from donations.insights.models import AdvocacyFirst, AdvocacyRollup, GiftFact
+    from donations.insights.services import slices_sql, upsert_dropping_emptied
 
     if not latest:
         return
@@ -279,14 +277,13 @@ def advocacy_gifts_changed(latest: Mapping[int, datetime], changes: Any) -> None
     # Each touched first action's facts after it, flagged before and after the fold.
     join = "JOIN x ON x.supporter_id = f.supporter_id AND f.occurred_at > x.first_at {converted}"
     rows = changes.sql(GiftFact._meta.db_table, join, carry="x.source, x.first_at, x.first_date")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""WITH x AS MATERIALIZED ({touched}), r AS ({rows}), g AS (
+    slices, sliced = slices_sql("r")
+    upsert_dropping_emptied(
+        table,
+        f"""WITH x AS MATERIALIZED ({touched}), r AS ({rows}), g AS (
                 SELECT r.source, r.supporter_id, r.first_at, r.first_date, v.slice, v.value,
                        min(r.occurred_at) FILTER (WHERE r.b) AS gift_b, min(r.occurred_at) FILTER (WHERE r.a) AS gift_a
-                FROM r CROSS JOIN LATERAL (VALUES ('', ''), ('surface', r.surface), ('page', r.page_id::text),
-                                                  ('fund', r.fund_id::text)) v(slice, value)
-                WHERE NOT (v.slice = 'page' AND r.page_id = 0) AND NOT (v.slice = 'fund' AND r.fund_id = 0)
+                FROM r {slices} WHERE {sliced}
                 GROUP BY 1, 2, 3, 4, 5, 6
             ), w AS (
                 SELECT source, first_date, slice, value, {_wait_sql("gift_a", "first_at")} AS wait, 1 AS people
@@ -299,11 +296,8 @@ def advocacy_gifts_changed(latest: Mapping[int, datetime], changes: Any) -> None
             SELECT {key}, people FROM ({_grains_sql("w")}) d WHERE people <> 0 ORDER BY {key}
             ON CONFLICT ({key}) DO UPDATE SET people = t.people + EXCLUDED.people
             RETURNING id, t.people = 0""",  # noqa: S608
-            {"ids": ids, "latest": [latest[pk] for pk in ids], **changes.params()},
-        )
-        empty = [pk for pk, is_empty in cursor.fetchall() if is_empty]
-        if empty:
-            cursor.execute(f"DELETE FROM {table} WHERE id = ANY(%s)", [empty])  # noqa: S608
+        {"ids": ids, "latest": [latest[pk] for pk in ids], **changes.params()},
+    )
 
 
 def _firsts_now(source: AdvocacySource, supporter_ids: list[int] | None) -> dict[int, datetime]:

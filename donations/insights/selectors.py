@@ -941,7 +941,7 @@ def advocacy_grains(since: date | None, until: date | None) -> Q:
     if months is not None:
         found |= Q(grain=AdvocacyRollup.MONTH, **_bounds(*months))
     for low, high in days:
-        found |= Q(grain=AdvocacyRollup.DAY, local_date__gte=low, local_date__lte=high)
+        found |= Q(grain=AdvocacyRollup.DAY, **_bounds(low, high))
     return found
 
 

@@ -229,6 +229,26 @@ def _donor_slices(surface: str, page_id: int, fund_id: int) -> list[tuple[str, s
     return found
 
 
+def slices_sql(alias: str) -> tuple[str, str]:
+    """PostgreSQL: _donor_slices of the fact rows ``alias``, as a join giving ``v.slice`` and ``v.value`` and the
+    condition that leaves out the page and fund slices of a gift with none."""
+    join = (
+        f"CROSS JOIN LATERAL (VALUES ('', ''), ('surface', {alias}.surface), ('page', {alias}.page_id::text), "
+        f"('fund', {alias}.fund_id::text)) v(slice, value)"
+    )
+    return join, f"NOT (v.slice = 'page' AND {alias}.page_id = 0) AND NOT (v.slice = 'fund' AND {alias}.fund_id = 0)"
+
+
+def upsert_dropping_emptied(table: str, upsert: str, params: dict[str, Any]) -> None:
+    """PostgreSQL: run an additive upsert whose RETURNING gives each row it wrote as (id, now empty), and delete
+    the rows it left empty (only a subtraction can)."""
+    with connection.cursor() as cursor:
+        cursor.execute(upsert, params)
+        empty = [pk for pk, is_empty in cursor.fetchall() if is_empty]
+        if empty:
+            cursor.execute(f"DELETE FROM {table} WHERE id = ANY(%s)", [empty])  # noqa: S608
+
+
 def _donor_cells(supporter_ids: set[int]) -> dict[tuple, list[int]]:
     """What these donors contribute to DonorRollup now, from their facts (one query)."""
     if connection.vendor == "postgresql":
@@ -278,13 +298,11 @@ def _donor_fold_sql(supporter_ids: set[int], changes: FactChanges) -> None:
     table, facts = DonorRollup._meta.db_table, GiftFact._meta.db_table
     rows = changes.sql(facts, "WHERE f.supporter_id = ANY(%(donors)s::bigint[]) {converted}")
     counts = DonorRollup.COUNTS
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""WITH r AS ({rows}), s AS (
-                SELECT r.supporter_id, r.local_date, r.b, r.a, v.slice, v.value FROM r
-                CROSS JOIN LATERAL (VALUES ('', ''), ('surface', r.surface), ('page', r.page_id::text),
-                                           ('fund', r.fund_id::text)) v(slice, value)
-                WHERE NOT (v.slice = 'page' AND r.page_id = 0) AND NOT (v.slice = 'fund' AND r.fund_id = 0)
+    slices, sliced = slices_sql("r")
+    upsert_dropping_emptied(
+        table,
+        f"""WITH r AS ({rows}), s AS (
+                SELECT r.supporter_id, r.local_date, r.b, r.a, v.slice, v.value FROM r {slices} WHERE {sliced}
             ), p AS (
                 SELECT slice, value,
                        min(local_date) FILTER (WHERE b) AS first_b, max(local_date) FILTER (WHERE b) AS last_b,
@@ -310,11 +328,8 @@ def _donor_fold_sql(supporter_ids: set[int], changes: FactChanges) -> None:
             ON CONFLICT (local_date, slice, value) DO UPDATE SET
                 {", ".join(f"{name} = t.{name} + EXCLUDED.{name}" for name in counts)}
             RETURNING id, {" AND ".join(f"t.{name} = 0" for name in counts)}""",  # noqa: S608
-            {"donors": sorted(supporter_ids), **changes.params()},
-        )
-        empty = [pk for pk, is_empty in cursor.fetchall() if is_empty]
-        if empty:
-            cursor.execute(f"DELETE FROM {table} WHERE id = ANY(%s)", [empty])  # noqa: S608
+        {"donors": sorted(supporter_ids), **changes.params()},
+    )
 
 
 def _recurring_cells(recurring_ids: set[int] | None) -> tuple[dict[tuple, list[int]], dict[tuple, list[int]]]:
@@ -684,11 +699,10 @@ def _rebuild_in_sql(reporting: str, time_zone: str) -> tuple[int, datetime | Non
 
 def _donor_cells_sql(facts: str, where: str = "") -> str:
     """PostgreSQL: DonorRollup's cells of the facts (those matching ``where``), the same as _donor_cells."""
+    slices, sliced = slices_sql("f")
     return f"""WITH s AS (
-            SELECT f.supporter_id, f.local_date, v.slice, v.value FROM {facts} f
-            CROSS JOIN LATERAL (VALUES ('', ''), ('surface', f.surface), ('page', f.page_id::text),
-                                       ('fund', f.fund_id::text)) v(slice, value)
-            WHERE f.converted AND NOT (v.slice = 'page' AND f.page_id = 0) AND NOT (v.slice = 'fund' AND f.fund_id = 0)
+            SELECT f.supporter_id, f.local_date, v.slice, v.value FROM {facts} f {slices}
+            WHERE f.converted AND {sliced}
             {where}
         ), p AS (
             SELECT supporter_id, slice, value, min(local_date) AS first, max(local_date) AS last, count(*) AS n
